@@ -1,0 +1,116 @@
+#include "cli.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "keystore.h"
+
+void cli_error(const char *fmt, ...)
+{
+	va_list ap;
+	fputs("sealmail: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static int resolve_home(char *out, size_t size)
+{
+	const char *env = getenv("SEALMAIL_HOME");
+	const char *home = getenv("HOME");
+	int n;
+	if (env != NULL && env[0] != 0)
+		n = snprintf(out, size, "%s", env);
+	else if (home != NULL && home[0] != 0)
+		n = snprintf(out, size, "%s/.sealmail", home);
+	else
+		return -1;
+	return (n < 0 || (size_t)n >= size) ? -1 : 0;
+}
+
+int cli_open(struct cli *c)
+{
+	c->ctx = NULL;
+	if (resolve_home(c->home, sizeof(c->home)) < 0) {
+		cli_error("cannot tell where the key store is: set SEALMAIL_HOME or HOME");
+		return EX_CONFIG;
+	}
+	if (pgp_ctx_new(&c->ctx) < 0) {
+		cli_error("cannot initialise OpenPGP");
+		return EX_SOFTWARE;
+	}
+	int r = keystore_load(c->ctx, c->home);
+	if (r == SM_EINVAL) {
+		cli_error("%s/secring.pgp is readable by others; fix with: chmod 600 %s/secring.pgp",
+			  c->home, c->home);
+		return EX_CONFIG;
+	}
+	if (r < 0) {
+		cli_error("cannot load the key store in %s: %s%s%s", c->home, sm_strerror(r),
+			  r == SM_EIO ? ": " : "", r == SM_EIO ? strerror(errno) : "");
+		return r == SM_EIO ? EX_IOERR : EX_DATAERR;
+	}
+	return 0;
+}
+
+int cli_save(struct cli *c)
+{
+	int r = keystore_save(c->ctx, c->home);
+	if (r < 0) {
+		cli_error("cannot save the key store in %s: %s%s%s", c->home, sm_strerror(r),
+			  r == SM_EIO ? ": " : "", r == SM_EIO ? strerror(errno) : "");
+		return EX_CANTCREAT;
+	}
+	return 0;
+}
+
+void cli_close(struct cli *c)
+{
+	pgp_ctx_free(c->ctx);
+	c->ctx = NULL;
+}
+
+int cli_read_input(const char *path, struct buf *b)
+{
+	int use_stdin = path == NULL || strcmp(path, "-") == 0;
+	int fd = use_stdin ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		cli_error("cannot open %s: %s", path, strerror(errno));
+		return EX_NOINPUT;
+	}
+	int r = buf_read_fd(b, fd);
+	if (!use_stdin)
+		close(fd);
+	if (r == SM_ETOOBIG) {
+		cli_error("%s is larger than the limit of %zu bytes", use_stdin ? "the input" : path,
+			  b->max);
+		return EX_DATAERR;
+	}
+	if (r < 0) {
+		cli_error("cannot read %s: %s", use_stdin ? "standard input" : path, strerror(errno));
+		return EX_IOERR;
+	}
+	return 0;
+}
+
+int cli_write_stdout(const uint8_t *data, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(STDOUT_FILENO, data, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			cli_error("cannot write to standard output: %s", strerror(errno));
+			return EX_IOERR;
+		}
+		data += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}

@@ -1,0 +1,44 @@
+/* cli.h: what the sealmail verbs share: the key store location, reading
+ * input, writing output, and reporting errors in one consistent form. */
+#ifndef SEALMAIL_CLI_H
+#define SEALMAIL_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sysexits.h>
+
+#include "buf.h"
+#include "pgp.h"
+
+#define CLI_PATH_MAX 4096
+
+/* One verb's session: the key store folder and its keys loaded in ctx. */
+struct cli {
+	char home[CLI_PATH_MAX];
+	pgp_ctx *ctx;
+};
+
+/* Prints "sealmail: <message>\n" to stderr. */
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Resolves the key store folder and loads it. Returns 0 or an exit status. */
+int cli_open(struct cli *c);
+/* Writes the key store back; returns 0 or an exit status. */
+int cli_save(struct cli *c);
+void cli_close(struct cli *c);
+
+/* Reads path ("-" or NULL: standard input) into b, bounded by b->max.
+ * Returns 0 or an exit status, having said why. */
+int cli_read_input(const char *path, struct buf *b);
+/* Writes all of data to standard output; returns 0 or EX_IOERR. */
+int cli_write_stdout(const uint8_t *data, size_t len);
+
+/* The verbs: each parses its own options and returns the exit status. */
+int cmd_keygen(int argc, char **argv);
+int cmd_export(int argc, char **argv);
+int cmd_import(int argc, char **argv);
+int cmd_seal(int argc, char **argv);
+int cmd_read(int argc, char **argv);
+
+#endif

@@ -1,0 +1,47 @@
+/* sealmail: the user's tool. One verb per job; each verb lives in its own file. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "mime.h"
+
+struct verb {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *summary;
+};
+
+static const struct verb verbs[] = {
+	{"keygen", cmd_keygen, "keygen ADDRESS          create your key for ADDRESS"},
+	{"export", cmd_export, "export [--binary] ADDRESS  print the certificate for ADDRESS"},
+	{"import", cmd_import, "import [FILE]           add a correspondent's certificate"},
+	{"seal", cmd_seal, "seal                    encrypt and sign the message on stdin"},
+	{"read", cmd_read, "read [FILE]             decrypt and verify a message"},
+};
+
+static int usage(FILE *f, int status)
+{
+	fprintf(f, "usage: sealmail VERB [OPTIONS] [ARGS]\n\nverbs:\n");
+	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
+		fprintf(f, "  %s\n", verbs[i].summary);
+	fprintf(f, "\nKeys live in $SEALMAIL_HOME (default ~/.sealmail). See sealmail(1).\n");
+	return status;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2)
+		return usage(stderr, EX_USAGE);
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
+		return usage(stdout, 0);
+	if (strcmp(argv[1], "--version") == 0) {
+		printf("sealmail %s\n", SEALMAIL_VERSION);
+		return 0;
+	}
+	mime_global_init();
+	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
+		if (strcmp(argv[1], verbs[i].name) == 0)
+			return verbs[i].run(argc - 1, argv + 1);
+	cli_error("unknown verb '%s'", argv[1]);
+	return usage(stderr, EX_USAGE);
+}

@@ -1,0 +1,67 @@
+#include "atomic_file.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+static int write_all(int fd, const uint8_t *p, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return SM_EIO;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static int fsync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return SM_EIO;
+	int r = fsync(fd);
+	int saved = errno;
+	close(fd);
+	errno = saved;
+	return r < 0 ? SM_EIO : 0;
+}
+
+int atomic_file_write(const char *dir, const char *name, const uint8_t *data, size_t len,
+		      mode_t mode)
+{
+	char tmp[4096], dst[4096];
+	int saved;
+	uint32_t rnd = randombytes_random();
+	int n1 = snprintf(tmp, sizeof(tmp), "%s/.%s.%08x.tmp", dir, name, (unsigned)rnd);
+	int n2 = snprintf(dst, sizeof(dst), "%s/%s", dir, name);
+	if (n1 < 0 || n2 < 0 || (size_t)n1 >= sizeof(tmp) || (size_t)n2 >= sizeof(dst))
+		return SM_EINVAL;
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+	if (fd < 0)
+		return SM_EIO;
+	/* fchmod: the umask must not widen or narrow what the caller asked for. */
+	if (fchmod(fd, mode) < 0 || write_all(fd, data, len) < 0 || fsync(fd) < 0)
+		goto fail_open;
+	if (close(fd) < 0)
+		goto fail_closed;
+	if (rename(tmp, dst) < 0)
+		goto fail_closed;
+	return fsync_dir(dir);
+fail_open:
+	saved = errno;
+	close(fd);
+	errno = saved;
+fail_closed:
+	saved = errno;
+	unlink(tmp);
+	errno = saved;
+	return SM_EIO;
+}

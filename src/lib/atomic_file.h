@@ -1,0 +1,21 @@
+/* atomic_file.h: crash-safe replacement of a file's contents.
+ *
+ * The data goes to a fresh temporary file in the same directory (O_EXCL),
+ * which is fsynced, closed with its error checked, renamed over the target,
+ * and then the directory is fsynced. After a crash the target holds either
+ * the old or the new contents, never a mix. */
+#ifndef SEALMAIL_ATOMIC_FILE_H
+#define SEALMAIL_ATOMIC_FILE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "err.h"
+
+/* Replaces dir/name with data; the file gets mode (e.g. 0600). SM_EIO with
+ * errno set on failure, in which case no temporary file is left behind. */
+int atomic_file_write(const char *dir, const char *name, const uint8_t *data, size_t len,
+		      mode_t mode) SM_WUR;
+
+#endif
