@@ -24,7 +24,7 @@ static int report_missing(int r, const struct buf *missing, const char *home)
 int cmd_seal(int argc, char **argv)
 {
 	if (argc != 1) {
-		fprintf(stderr, "usage: %s < message > sealed-message\n", argv[0]);
+		fprintf(stderr, "usage: sealmail %s < message > sealed-message\n", argv[0]);
 		return EX_USAGE;
 	}
 	struct cli c;
