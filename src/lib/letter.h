@@ -17,7 +17,7 @@
 #include "mime.h"
 #include "pgp.h"
 
-#define LETTER_MAX (256u << 20) /* largest letter sealed or read */
+#define LETTER_MAX (64u << 20) /* largest letter sealed or read, and cap on its plaintext */
 
 /* Seals msg into out. Fails with SM_ENOSECRET when we hold no secret key
  * for the From address (ret_missing gets it), and with SM_ENOTFOUND when

@@ -55,3 +55,37 @@ done_testing() {
 	echo "1..$TAP_N"
 	[ "$TAP_FAILED" -eq 0 ]
 }
+
+# armor_of FILE: prints the armored OpenPGP message inside a PGP/MIME message.
+armor_of() {
+	sed -n '/^-----BEGIN PGP MESSAGE-----/,/^-----END PGP MESSAGE-----/p' "$1" | tr -d '\r'
+}
+
+# pgpmime_wrap FROM TO SUBJECT ARMORFILE: prints an RFC 3156 message holding
+# the armored OpenPGP message in ARMORFILE, as a peer's mail client sends it.
+pgpmime_wrap() {
+	printf 'From: %s\r\nTo: %s\r\nSubject: %s\r\nMIME-Version: 1.0\r\n' "$1" "$2" "$3"
+	printf 'Content-Type: multipart/encrypted; protocol="application/pgp-encrypted"; boundary="b1"\r\n\r\n'
+	printf -- '--b1\r\nContent-Type: application/pgp-encrypted\r\n\r\nVersion: 1\r\n\r\n'
+	printf -- '--b1\r\nContent-Type: application/octet-stream; name="encrypted.asc"\r\n\r\n'
+	sed 's/$/\r/' "$4"
+	printf -- '\r\n--b1--\r\n'
+}
+
+# new_gpg_home: prints a fresh, short GnuPG home (sockets fail past ~100 chars).
+new_gpg_home() {
+	local h
+	h=$(mktemp -d /tmp/g.XXXXXX)
+	echo "$h" >>"$T/.gpg-homes"
+	echo "$h"
+}
+
+# Called on exit: stop the agents of every GnuPG home we made.
+kill_gpg_homes() {
+	[ -f "$T/.gpg-homes" ] || return 0
+	while read -r h; do
+		gpgconf --homedir "$h" --kill all 2>/dev/null
+		rm -rf "$h"
+	done <"$T/.gpg-homes"
+}
+trap 'kill_gpg_homes; rm -rf "$T"' EXIT
