@@ -174,7 +174,7 @@ static const char *const verdict_text[] = {
 	[LETTER_UNKNOWN_SIGNER] = "signed by an unknown key",
 	[LETTER_NO_INTEGRITY] = "no integrity protection",
 	[LETTER_NOT_FOR_US] = "not encrypted to any of your keys",
-	[LETTER_TOO_LARGE] = "too large",
+	[LETTER_TOO_LARGE] = "too large or too deeply nested",
 	[LETTER_NOT_ENCRYPTED] = "not a PGP/MIME encrypted message",
 	[LETTER_MALFORMED] = "malformed or corrupt",
 };

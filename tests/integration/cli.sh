@@ -48,7 +48,8 @@ sm "$LUKE" import < <(sm "$LEA" export lea@rebels.test) >/dev/null
 
 # --- seal
 letter luke@jedi.test | sm "$LEA" seal >"$T/sealed.eml"
-ok "seal writes multipart/encrypted" grep -q 'multipart/encrypted; protocol="application/pgp-encrypted"' "$T/sealed.eml"
+ok "seal writes multipart/encrypted" grep -q '^Content-Type: multipart/encrypted;' "$T/sealed.eml"
+ok "with protocol application/pgp-encrypted" grep -q 'protocol="application/pgp-encrypted"' "$T/sealed.eml"
 ok "outer Subject is [...]" grep -q '^Subject: \[\.\.\.\]' "$T/sealed.eml"
 ok "the real Subject is not outside" bash -c "! grep -q 'R2' '$T/sealed.eml'"
 ok "the body is not outside" bash -c "! grep -q 'Help me' '$T/sealed.eml'"
