@@ -10,14 +10,45 @@
 
 #include "keystore.h"
 
+/* Where our own messages go: stderr, or a copy of it once the library's
+ * stderr is silenced. */
+static FILE *err_out;
+
 void cli_error(const char *fmt, ...)
 {
+	FILE *f = err_out ? err_out : stderr;
 	va_list ap;
-	fputs("sealmail: ", stderr);
+	fputs("sealmail: ", f);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vfprintf(f, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	fputc('\n', f);
+	fflush(f);
+}
+
+FILE *cli_stderr(void)
+{
+	return err_out ? err_out : stderr;
+}
+
+void cli_silence_library(void)
+{
+	if (getenv("SEALMAIL_DEBUG") != NULL)
+		return;
+	int saved = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
+	int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	FILE *f = saved >= 0 ? fdopen(saved, "w") : NULL;
+	if (f == NULL || null < 0 || dup2(null, STDERR_FILENO) < 0) {
+		if (f != NULL)
+			fclose(f);
+		else if (saved >= 0)
+			close(saved);
+		if (null >= 0)
+			close(null);
+		return;
+	}
+	close(null);
+	err_out = f;
 }
 
 static int resolve_home(char *out, size_t size)

@@ -19,8 +19,17 @@ struct cli {
 	pgp_ctx *ctx;
 };
 
+#include <stdio.h>
+
 /* Prints "sealmail: <message>\n" to stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Our standard error stream, for messages that are not "sealmail: ..." lines. */
+FILE *cli_stderr(void);
+/* Debian's librnp is built to print its internal diagnostics to stderr,
+ * whatever log fd it is given. Users should see our messages, not those:
+ * this points fd 2 at /dev/null and keeps a private copy of the real
+ * stderr for cli_error(). SEALMAIL_DEBUG=1 in the environment keeps both. */
+void cli_silence_library(void);
 
 /* Resolves the key store folder and loads it. Returns 0 or an exit status. */
 int cli_open(struct cli *c);

@@ -8,7 +8,7 @@
 
 static int export_usage(void)
 {
-	fprintf(stderr, "usage: sealmail export [--binary] ADDRESS\n");
+	fprintf(cli_stderr(), "usage: sealmail export [--binary] ADDRESS\n");
 	return EX_USAGE;
 }
 

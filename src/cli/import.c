@@ -8,7 +8,7 @@
 int cmd_import(int argc, char **argv)
 {
 	if (argc > 2 || (argc == 2 && argv[1][0] == '-' && argv[1][1] != 0)) {
-		fprintf(stderr, "usage: sealmail import [FILE]\n");
+		fprintf(cli_stderr(), "usage: sealmail import [FILE]\n");
 		return EX_USAGE;
 	}
 	const char *path = argc == 2 ? argv[1] : NULL;

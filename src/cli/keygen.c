@@ -11,7 +11,7 @@ int cmd_keygen(int argc, char **argv)
 	struct pgp_fpr fpr;
 	struct cli c;
 	if (argc != 2 || argv[1][0] == '-') {
-		fprintf(stderr, "usage: sealmail keygen ADDRESS\n");
+		fprintf(cli_stderr(), "usage: sealmail keygen ADDRESS\n");
 		return EX_USAGE;
 	}
 	if (wkd_address_parse(argv[1], &a) < 0) {

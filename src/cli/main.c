@@ -39,9 +39,10 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	mime_global_init();
+	cli_silence_library();
 	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
 		if (strcmp(argv[1], verbs[i].name) == 0)
 			return verbs[i].run(argc - 1, argv + 1);
 	cli_error("unknown verb '%s'", argv[1]);
-	return usage(stderr, EX_USAGE);
+	return usage(cli_stderr(), EX_USAGE);
 }

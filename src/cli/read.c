@@ -48,7 +48,7 @@ static void report_verdict(const struct letter_result *res)
 int cmd_read(int argc, char **argv)
 {
 	if (argc > 2 || (argc == 2 && argv[1][0] == '-' && argv[1][1] != 0)) {
-		fprintf(stderr, "usage: sealmail read [FILE]\n");
+		fprintf(cli_stderr(), "usage: sealmail read [FILE]\n");
 		return EX_USAGE;
 	}
 	struct cli c;

@@ -16,15 +16,15 @@ static int report_missing(int r, const struct buf *missing, const char *home)
 		return EX_NOUSER;
 	}
 	cli_error("no certificate for these recipients; nothing was sealed:");
-	fputs(list, stderr);
-	fprintf(stderr, "import each one's certificate with: sealmail import FILE\n");
+	fputs(list, cli_stderr());
+	fprintf(cli_stderr(), "import each one's certificate with: sealmail import FILE\n");
 	return EX_NOUSER;
 }
 
 int cmd_seal(int argc, char **argv)
 {
 	if (argc != 1) {
-		fprintf(stderr, "usage: sealmail %s < message > sealed-message\n", argv[0]);
+		fprintf(cli_stderr(), "usage: sealmail %s < message > sealed-message\n", argv[0]);
 		return EX_USAGE;
 	}
 	struct cli c;

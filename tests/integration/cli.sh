@@ -80,6 +80,7 @@ chmod 600 "$LUKE/secring.pgp"
 
 # --- Bcc
 sm "$LEA" import "$T/han.asc" >/dev/null
+sm "$HAN" import < <(sm "$LEA" export lea@rebels.test) >/dev/null
 letter luke@jedi.test han@smugglers.test | sm "$LEA" seal >"$T/bcc.eml"
 ok "Bcc header is nowhere in the output" bash -c "! grep -qi '^bcc' '$T/bcc.eml'"
 ok "the Bcc address is nowhere in the output" bash -c "! grep -q 'han@smugglers' '$T/bcc.eml'"
