@@ -23,7 +23,7 @@
 #
 # Known peer behaviour handled here (see TESTING.md section 3):
 # - gosop's decrypt converts CRLF to LF and replaces every byte that is not
-#   part of valid UTF-8 with U+FFFD (also for messages made by sqop), so its
+#   part of valid UTF-8 with U+FFFD (one per run; also for messages made by sqop), so its
 #   direction 1 payloads are compared with the expectation transformed the
 #   same way (said in a TAP comment); what gosop encrypts keeps its bytes and
 #   CRLF and is compared exactly.
@@ -298,14 +298,16 @@ def cmd_outer(path, out):
 # entity FILE CASEDIR crlf|gosop FROM hp|any: checks a decrypted payload
 # (direction 1) or what sealmail read printed (direction 2) against the case.
 # gosop mode expects what gosop's decrypt makes of the bytes: LF line ends and
-# every byte sequence that is not UTF-8 replaced by U+FFFD.
+# every run of bytes that is not UTF-8 replaced by one U+FFFD.
 def cmd_entity(path, casedir, mode, frm, hp):
     c = load_case(casedir)
     data = rd(path)
     nl = b'\n' if mode == 'gosop' else b'\r\n'
     want_body = c['body']
     if mode == 'gosop':
-        want_body = want_body.replace(b'\r\n', b'\n').decode('utf-8', 'replace').encode('utf-8')
+        # Go's strings.ToValidUTF8: one U+FFFD for each run of invalid bytes
+        u = want_body.replace(b'\r\n', b'\n').decode('utf-8', 'surrogateescape')
+        want_body = re.sub('[\udc80-\udcff]+', '\ufffd', u).encode('utf-8')
     i = data.find(nl + nl)
     if i < 0:
         fail('no empty line after the header section (%d bytes)' % len(data))
@@ -398,6 +400,14 @@ gpg_decrypt() {
 		END { exit !(v && g && d && !b) }' "$log.status" || show "$log.status" || return 1
 	echo "gpg: $(grep -E 'VALIDSIG' "$log.status")"
 }
+# What pgp.h promises for sealed messages: SEIPDv1 (MDC), AES-256, binary
+# literal data, no compression. gpg: DECRYPTION_INFO <mdc> <cipher> <aead>.
+gpg_shape() {
+	local log=$1
+	grep -q '^\[GNUPG:\] DECRYPTION_INFO 2 9 0' "$log.status" &&
+		grep -q '^\[GNUPG:\] GOODMDC' "$log.status" &&
+		grep -q '^\[GNUPG:\] PLAINTEXT 62 ' "$log.status" || show "$log.status"
+}
 gpg_encrypt() {
 	local in=$1 out=$2 sign=$3 args=(--armor --encrypt --recipient-file "$T/luke.asc")
 	[ "$sign" = sign ] && args+=(--sign --local-user gpg@peers.test)
@@ -421,6 +431,11 @@ sq_decrypt() {
 	grep -q '^1 good signature' "$log.err" && grep -qi "Good signature from ${LEA_FPR: -16}" "$log.err" ||
 		show "$log.err" || return 1
 	echo "sq: $(grep 'Good signature from' "$log.err")"
+}
+sq_shape() {
+	local log=$1
+	grep -q '^Encrypted using AES-256' "$log.err" && ! grep -q '^Compressed using' "$log.err" ||
+		show "$log.err"
 }
 sq_encrypt() {
 	local in=$1 out=$2 sign=$3 args=(--recipient-cert "$T/luke.asc")
@@ -565,6 +580,10 @@ run_peer() {
 		ok "sealmail -> $p: $c: Lea seals to $addr (RFC 3156, outer Subject [...])" seal_and_extract "$d"
 		ok "sealmail -> $p: $c: $p decrypts, good signature by Lea $LEA_FPR" \
 			"${p}_decrypt" "$d/msg.asc" "$d/payload" "$d/log"
+		if declare -F "${p}_shape" >/dev/null; then
+			ok "sealmail -> $p: $c: $p sees SEIPDv1 with MDC, AES-256, no compression" \
+				"${p}_shape" "$d/log"
+		fi
 		ok "sealmail -> $p: $c: payload has hp=\"cipher\", protected Subject and From, same body$sfx" \
 			py entity "$d/payload" "$T/cases/$c" "$mode" lea@rebels.test hp
 	done
@@ -665,6 +684,41 @@ if command -v sqop >/dev/null && [ -n "${PEER_FPR[sqop]:-}" ] && [ -n "${PEER_FP
 		read_is 0 "$d" "verified: signed by sqop@peers.test, key ${PEER_FPR[sqop]}"
 	ok "hp: shown message carries the protected From and Subject" \
 		py entity "$d/out" "$T/cases/utf8" crlf sqop@peers.test any
+fi
+
+# User ID forms other tools make: the From binding and the recipient lookup
+# must accept "<addr>" (what sq's documentation suggests) and
+# "Name (Comment) <addr>" (what gpg's prompts make), not only the bare address.
+uid_form() {
+	local u=$1 a=$2 d=$3
+	peer sq key generate --userid "$u" --export "$d/key.pgp" 2>"$d/gen.err" &&
+		peer sq key extract-cert --output "$d/cert.asc" "$d/key.pgp" 2>>"$d/gen.err" ||
+		show "$d/gen.err" || return 1
+	sm "$LUKE" import "$d/cert.asc" && sm "$LEA" import "$d/cert.asc"
+}
+uid_seal() {
+	local a=$1 d=$2
+	sm "$LEA" seal <"$d/letter" >"$d/sealed" 2>"$d/seal.err" || show "$d/seal.err" || return 1
+	py outer "$d/sealed" "$d/msg.asc" || return 1
+	peer sq decrypt --recipient-key "$d/key.pgp" --signer-cert "$T/lea.asc" --output "$d/payload" \
+		"$d/msg.asc" 2>"$d/dec.err" || show "$d/dec.err" || return 1
+	py entity "$d/payload" "$T/cases/small" crlf lea@rebels.test hp
+}
+if command -v sq >/dev/null; then
+	echo "# --- user ID forms (sq keys)"
+	for u in '<sq-angle@peers.test>' 'Sq Peer (work) <sq-named@peers.test>'; do
+		a=$(echo "$u" | grep -o '[a-z-]*@peers.test')
+		d=$T/uid-$a
+		mkdir -p "$d"
+		ok "uid '$u': key made by sq, imported by Luke and Lea" uid_form "$u" "$a" "$d"
+		py d2entity "$T/cases/small" "$d/entity" legacy "$a" luke@jedi.test "uid-$a"
+		peer sq encrypt --recipient-cert "$T/luke.asc" --signer-key "$d/key.pgp" --output "$d/enc.asc" \
+			"$d/entity" 2>"$d/enc.err"
+		py d2wrap "$d/enc.asc" "$d/mail" "$a" luke@jedi.test "$T/cases/small" legacy "uid-$a" >"$d/wrap.err" 2>&1
+		ok "uid '$u': read exits 0, verified: signed by $a" read_is 0 "$d" "verified: signed by $a"
+		py d1msg "$T/cases/small" "$d/letter" "$a" "uid-$a"
+		ok "uid '$u': Lea seals to $a, sq decrypts and verifies" uid_seal "$a" "$d"
+	done
 fi
 
 done_testing
