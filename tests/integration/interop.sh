@@ -22,13 +22,15 @@
 # "From " line and a trailing empty line.
 #
 # Known peer behaviour handled here (see TESTING.md section 3):
-# - gosop's decrypt converts CRLF to LF and replaces every byte that is not
-#   part of valid UTF-8 with U+FFFD (one per run; also for messages made by sqop), so its
+# - gosop's decrypt converts CRLF to LF and replaces each run of bytes that
+#   is not valid UTF-8 with one U+FFFD (whoever made the message), so its
 #   direction 1 payloads are compared with the expectation transformed the
 #   same way (said in a TAP comment); what gosop encrypts keeps its bytes and
 #   CRLF and is compared exactly.
-# - sq pads by default, wrapping the literal data in a compressed packet;
-#   gpg and rnp compress by default; sealmail must read all of those.
+# - sq pads by default: its literal data sits in a compressed packet with
+#   padding after the deflate stream (for the 1 MB letter, about 32 KB; the
+#   test also reads an unpadded copy to tell the two apart). rnp compresses
+#   with ZIP; gpg, sqop and gosop do not compress for sealmail's keys.
 # - rnp prints spurious errors on success: only its exit status and the
 #   "Good signature" / fingerprint lines are used.
 #
@@ -401,7 +403,9 @@ gpg_decrypt() {
 	echo "gpg: $(grep -E 'VALIDSIG' "$log.status")"
 }
 # What pgp.h promises for sealed messages: SEIPDv1 (MDC), AES-256, binary
-# literal data, no compression. gpg: DECRYPTION_INFO <mdc> <cipher> <aead>.
+# literal data, no compression. gpg checks the first three
+# (DECRYPTION_INFO <mdc> <cipher> <aead>, PLAINTEXT <format>), sq the cipher
+# and the absence of compression.
 gpg_shape() {
 	local log=$1
 	grep -q '^\[GNUPG:\] DECRYPTION_INFO 2 9 0' "$log.status" &&
@@ -581,7 +585,7 @@ run_peer() {
 		ok "sealmail -> $p: $c: $p decrypts, good signature by Lea $LEA_FPR" \
 			"${p}_decrypt" "$d/msg.asc" "$d/payload" "$d/log"
 		if declare -F "${p}_shape" >/dev/null; then
-			ok "sealmail -> $p: $c: $p sees SEIPDv1 with MDC, AES-256, no compression" \
+			ok "sealmail -> $p: $c: $p sees the promised shape (SEIPDv1 with MDC, AES-256, ...)" \
 				"${p}_shape" "$d/log"
 		fi
 		ok "sealmail -> $p: $c: payload has hp=\"cipher\", protected Subject and From, same body$sfx" \
