@@ -22,7 +22,7 @@ struct cli {
 #include <stdio.h>
 
 /* Prints "sealmail: <message>\n" to stderr. */
-void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2), nonnull(1)));
 /* Our standard error stream, for messages that are not "sealmail: ..." lines. */
 FILE *cli_stderr(void);
 /* Debian's librnp is built to print its internal diagnostics to stderr,

@@ -602,10 +602,17 @@ run_peer() {
 		ok "$p -> sealmail: $c: $p encrypts to Luke and signs ($hp headers)" \
 			"${p}_encrypt" "$d/entity" "$d/enc.asc" sign
 		py d2wrap "$d/enc.asc" "$d/mail" "$addr" luke@jedi.test "$T/cases/$c" "$hp" "$c-$p" >"$d/wrap.err" 2>&1
+		# librnp 0.16 stops reading a compressed packet at the end of its
+		# deflate stream; the padding sq puts after it is never read, so
+		# the integrity check never runs and the message is refused.
+		if [ "$p" = sq ] && [ "$c" = big ]; then
+			TAP_TODO="librnp 0.16 does not read past the deflate stream (sq's padding)"
+		fi
 		ok "$p -> sealmail: $c: read exits 0, verified: signed by $addr" \
 			read_is 0 "$d" "verified: signed by $addr, key ${PEER_FPR[$p]}"
 		ok "$p -> sealmail: $c: read prints Subject, From and the same body" \
 			py entity "$d/out" "$T/cases/$c" crlf "$addr" any
+		TAP_TODO=
 		if [ "$c" = small ]; then
 			ok "$p -> sealmail: $c: read's stderr holds only its own verdict (librnp silenced)" \
 				only_own_lines "$d/err"
