@@ -915,6 +915,10 @@ int mime_payload_restore(const uint8_t *payload, size_t len, const uint8_t *oute
 		r = restore_from(&g, gm_headers(&g), from);
 	else
 		r = restore_legacy(&g, outer_headers, outer_len, out, from);
+	/* The payload is a MIME entity, not yet a message: say so, or strict
+	 * readers take the shown message for plain text (RFC 2045 section 4). */
+	if (r == 0 && !g_mime_header_list_contains(gm_headers(&g), "MIME-Version"))
+		r = buf_append_str(out, "MIME-Version: 1.0\r\n");
 	if (r < 0 || (r = buf_append(out, payload, len)) < 0)
 		goto fail;
 	gm_free(&g);
