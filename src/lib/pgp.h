@@ -8,7 +8,10 @@
  * (MDC), AES-256, binary literal data, no compression, never AEAD.
  *
  * A pgp_ctx wraps one rnp_ffi_t with its key store: use one per thread.
- * librnp's own diagnostics are silenced; errors come back as codes. */
+ * Errors come back as codes. The ffi's log goes to /dev/null, but Debian's
+ * librnp 0.16.3 also prints internal diagnostics straight to stderr, which
+ * no API turns off: programs decide where their stderr goes (the CLI
+ * points it at /dev/null, see cli_silence_library()). */
 #ifndef SEALMAIL_PGP_H
 #define SEALMAIL_PGP_H
 
