@@ -8,6 +8,7 @@
 
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -15,6 +16,7 @@
 #include <rnp/rnp_err.h>
 #include <sodium.h>
 
+#include "pgp_packet.h"
 #include "wkd.h"
 
 struct pgp_ctx {
@@ -25,10 +27,6 @@ struct pgp_ctx {
 #define PGP_KEY_LIFETIME (730u * 24u * 3600u)
 /* Scratch room for one certificate while it is rewritten. */
 #define PGP_CERT_MAX ((size_t)16 << 20)
-#define PGP_KEYID_LEN 8
-#define PGP_TAG_PKESK 1
-#define PGP_TAG_SEIPD 18
-#define PGP_TAG_AEAD 20
 
 /* ---- small helpers ---------------------------------------------------- */
 
@@ -624,61 +622,6 @@ int pgp_key_has_address(pgp_ctx *ctx, const struct pgp_fpr *fpr, const char *add
 
 /* ---- encryption ------------------------------------------------------- */
 
-/* The header of one packet at p[0..n): tag, header length and body length.
- * Partial and indeterminate lengths are refused: before the encrypted data
- * packet, rnp writes only packets of definite length. */
-struct pkt {
-	unsigned tag;
-	size_t hdr;
-	size_t body;
-};
-
-static uint32_t be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static int pkt_new_len(const uint8_t *p, size_t n, struct pkt *k)
-{
-	if (n < 2)
-		return SM_EPARSE;
-	if (p[1] < 192) {
-		k->hdr = 2;
-		k->body = p[1];
-	} else if (p[1] < 224) {
-		if (n < 3)
-			return SM_EPARSE;
-		k->hdr = 3;
-		k->body = ((size_t)(p[1] - 192) << 8) + p[2] + 192;
-	} else if (p[1] == 255) {
-		if (n < 6)
-			return SM_EPARSE;
-		k->hdr = 6;
-		k->body = be32(p + 2);
-	} else {
-		return SM_EPARSE;
-	}
-	return 0;
-}
-
-static int pkt_parse(const uint8_t *p, size_t n, struct pkt *k)
-{
-	if (n < 1 || !(p[0] & 0x80))
-		return SM_EPARSE;
-	if (p[0] & 0x40) {
-		k->tag = p[0] & 0x3f;
-		return pkt_new_len(p, n, k);
-	}
-	static const size_t lenlen[4] = {1, 2, 4, 0};
-	size_t ll = lenlen[p[0] & 3];
-	k->tag = (p[0] >> 2) & 0x0f;
-	if (ll == 0 || n < 1 + ll)
-		return SM_EPARSE;
-	k->hdr = 1 + ll;
-	k->body = ll == 1 ? p[1] : ll == 2 ? (size_t)p[1] << 8 | p[2] : be32(p + 1);
-	return 0;
-}
-
 /* The 8-byte key IDs of a hidden recipient's keys, primary and subkeys. */
 struct hidden_ids {
 	uint8_t (*ids)[PGP_KEYID_LEN];
@@ -735,30 +678,25 @@ fail:
 }
 
 /* Overwrites with zeros the key ID of every v3 PKESK addressed to a key in
- * h, among the packets before the encrypted data. */
-static int pkesk_blank(uint8_t *msg, size_t len, struct hidden_ids *h)
+ * h, among the packets before the encrypted data; rnp wrote one PKESK per
+ * recipient, so there are at most n_rcpts. */
+static int pkesk_blank(uint8_t *msg, size_t len, size_t n_rcpts, struct hidden_ids *h)
 {
-	size_t off = 0;
-	while (off < len) {
-		struct pkt k;
-		if (pkt_parse(msg + off, len - off, &k) < 0)
-			return SM_ECRYPTO;
-		if (k.tag == PGP_TAG_SEIPD || k.tag == PGP_TAG_AEAD)
-			return 0;
-		if (k.body > len - off - k.hdr)
-			return SM_ECRYPTO;
-		uint8_t *body = msg + off + k.hdr;
-		for (size_t i = 0; k.tag == PGP_TAG_PKESK && k.body >= 1 + PGP_KEYID_LEN &&
-				   body[0] == 3 && i < h->n;
-		     i++) {
-			if (memcmp(body + 1, h->ids[i], PGP_KEYID_LEN) != 0)
+	size_t n = 0, *offs = calloc(n_rcpts, sizeof(*offs));
+	if (offs == NULL)
+		return SM_ENOMEM;
+	int r = pgp_packet_pkesk_keyids(msg, len, offs, n_rcpts, &n) < 0 ? SM_ECRYPTO : 0;
+	for (size_t j = 0; j < n; j++) {
+		for (size_t i = 0; i < h->n; i++) {
+			if (memcmp(msg + offs[j], h->ids[i], PGP_KEYID_LEN) != 0)
 				continue;
-			memset(body + 1, 0, PGP_KEYID_LEN);
+			memset(msg + offs[j], 0, PGP_KEYID_LEN);
 			h->hits[h->owner[i]]++;
+			break;
 		}
-		off += k.hdr + k.body;
 	}
-	return SM_ECRYPTO; /* no encrypted data packet */
+	free(offs);
+	return r;
 }
 
 static int armor_append(const struct buf *bin, struct buf *out)
@@ -800,7 +738,7 @@ static int hide_and_armor(rnp_ffi_t ffi, const struct pgp_recipient *rcpts, size
 	for (size_t i = 0; i < n; i++)
 		if (rcpts[i].hidden && (r = hidden_collect(ffi, &rcpts[i].fpr, i, max, &h)) < 0)
 			goto fail;
-	if ((r = pkesk_blank(bin->data, bin->len, &h)) < 0)
+	if ((r = pkesk_blank(bin->data, bin->len, n, &h)) < 0)
 		goto fail;
 	r = SM_ECRYPTO;
 	for (size_t i = 0; i < n; i++)
@@ -1087,7 +1025,8 @@ fail:
  * wildcard PKESKs is retried with the key ID of each of our secret
  * encryption keys written into them, at most PGP_HIDDEN_TRIES times. */
 #define PGP_HIDDEN_TRIES 16
-#define PGP_HIDDEN_PKESKS 16
+/* PKESKs looked at on reading: one per recipient, so letter size bounds it. */
+#define PGP_HIDDEN_PKESKS 1024
 
 static int to_binary(const uint8_t *in, size_t len, struct buf *bin)
 {
@@ -1116,17 +1055,12 @@ static int to_binary(const uint8_t *in, size_t len, struct buf *bin)
 static size_t wildcard_pkesks(const struct buf *bin, size_t offs[PGP_HIDDEN_PKESKS])
 {
 	static const uint8_t zero[PGP_KEYID_LEN];
-	size_t off = 0, n = 0;
-	struct pkt k;
-	while (off < bin->len && n < PGP_HIDDEN_PKESKS &&
-	       pkt_parse(bin->data + off, bin->len - off, &k) == 0 && k.tag != PGP_TAG_SEIPD &&
-	       k.tag != PGP_TAG_AEAD && k.body <= bin->len - off - k.hdr) {
-		const uint8_t *body = bin->data + off + k.hdr;
-		if (k.tag == PGP_TAG_PKESK && k.body >= 1 + PGP_KEYID_LEN && body[0] == 3 &&
-		    memcmp(body + 1, zero, PGP_KEYID_LEN) == 0)
-			offs[n++] = off + k.hdr + 1;
-		off += k.hdr + k.body;
-	}
+	size_t all[PGP_HIDDEN_PKESKS], n_all = 0, n = 0;
+	if (pgp_packet_pkesk_keyids(bin->data, bin->len, all, PGP_HIDDEN_PKESKS, &n_all) < 0)
+		return 0;
+	for (size_t i = 0; i < n_all; i++)
+		if (memcmp(bin->data + all[i], zero, PGP_KEYID_LEN) == 0)
+			offs[n++] = all[i];
 	return n;
 }
 
