@@ -75,6 +75,28 @@ static int sink_status(const struct sink *s, rnp_result_t r)
 	return r ? rnp_err(r) : 0;
 }
 
+/* One rnp operation that writes everything it produces to o. */
+typedef rnp_result_t (*sink_op)(void *arg, rnp_output_t o);
+
+/* Runs op into a sink capped at max and, when all of it succeeded,
+ * appends what it wrote to out. The sink is wiped either way. */
+static int sink_run(sink_op op, void *arg, size_t max, struct buf *out)
+{
+	rnp_output_t o = NULL;
+	struct sink s;
+	int r = sink_open(&s, max, &o);
+	if (r < 0)
+		return r;
+	rnp_result_t rr = op(arg, o);
+	if (!rr)
+		rr = rnp_output_finish(o);
+	rnp_output_destroy(o);
+	if ((r = sink_status(&s, rr)) == 0)
+		r = buf_append(out, s.b.data, s.b.len);
+	buf_free(&s.b);
+	return r;
+}
+
 static bool empty_read(void *app_ctx, void *data, size_t len, size_t *read)
 {
 	(void)app_ctx;
@@ -416,27 +438,27 @@ fail:
 
 /* ---- export ----------------------------------------------------------- */
 
-/* Exports key with flags into a sink of at most max bytes. */
-static int export_key(rnp_key_handle_t key, uint32_t flags, size_t max, struct sink *s)
+struct export_args {
+	rnp_key_handle_t key;
+	uint32_t flags;
+};
+
+static rnp_result_t export_op(void *arg, rnp_output_t o)
 {
-	rnp_output_t o = NULL;
-	int r = sink_open(s, max, &o);
-	if (r < 0)
-		return r;
-	rnp_result_t rr = rnp_key_export(key, o, flags);
-	if (!rr)
-		rr = rnp_output_finish(o);
-	rnp_output_destroy(o);
-	r = sink_status(s, rr);
-	if (r < 0)
-		buf_free(&s->b);
-	return r;
+	const struct export_args *a = arg;
+	return rnp_key_export(a->key, o, a->flags);
+}
+
+/* Appends key, exported with flags, to out. */
+static int export_key(rnp_key_handle_t key, uint32_t flags, struct buf *out)
+{
+	struct export_args a = {key, flags};
+	return sink_run(export_op, &a, buf_room(out), out);
 }
 
 static int export_fpr(pgp_ctx *ctx, const struct pgp_fpr *fpr, uint32_t flags, struct buf *out)
 {
 	rnp_key_handle_t key = NULL;
-	struct sink s;
 	bool have = false;
 	if (ctx == NULL || out == NULL)
 		return SM_EINVAL;
@@ -446,10 +468,7 @@ static int export_fpr(pgp_ctx *ctx, const struct pgp_fpr *fpr, uint32_t flags, s
 	r = SM_ENOTFOUND;
 	if ((flags & RNP_KEY_EXPORT_SECRET) && (rnp_key_have_secret(key, &have) || !have))
 		goto fail;
-	if ((r = export_key(key, flags | RNP_KEY_EXPORT_SUBKEYS, buf_room(out), &s)) < 0)
-		goto fail;
-	r = buf_append(out, s.b.data, s.b.len);
-	buf_free(&s.b);
+	r = export_key(key, flags | RNP_KEY_EXPORT_SUBKEYS, out);
 fail:
 	rnp_key_handle_destroy(key);
 	return r;
@@ -499,50 +518,48 @@ int pgp_export_for_address(pgp_ctx *ctx, const struct pgp_fpr *fpr, const char *
 	struct wkd_address want;
 	rnp_key_handle_t key = NULL;
 	rnp_ffi_t scratch = NULL;
-	struct sink s;
+	struct buf cert;
 	const uint32_t pub = RNP_KEY_EXPORT_PUBLIC | RNP_KEY_EXPORT_SUBKEYS;
 	if (ctx == NULL || address == NULL || out == NULL || uid_address(address, &want) < 0)
 		return SM_EINVAL;
 	int r = key_locate(ctx->ffi, fpr, &key);
 	if (r < 0)
 		return r;
-	r = export_key(key, pub, PGP_CERT_MAX, &s);
+	buf_init(&cert, PGP_CERT_MAX);
+	r = export_key(key, pub, &cert);
 	rnp_key_handle_destroy(key);
 	key = NULL;
 	if (r < 0)
-		return r;
+		goto fail;
 	if ((r = ffi_new(&scratch)) < 0 ||
-	    (r = import_into(scratch, s.b.data, s.b.len, RNP_LOAD_SAVE_PUBLIC_KEYS)) < 0 ||
+	    (r = import_into(scratch, cert.data, cert.len, RNP_LOAD_SAVE_PUBLIC_KEYS)) < 0 ||
 	    (r = key_locate(scratch, fpr, &key)) < 0 || (r = keep_one_uid(key, &want)) < 0)
 		goto fail;
-	buf_free(&s.b);
-	if ((r = export_key(key, pub | (armored ? RNP_KEY_EXPORT_ARMORED : 0), buf_room(out), &s)) < 0)
-		goto fail;
-	r = buf_append(out, s.b.data, s.b.len);
+	r = export_key(key, pub | (armored ? RNP_KEY_EXPORT_ARMORED : 0), out);
 fail:
-	buf_free(&s.b);
+	buf_free(&cert);
 	rnp_key_handle_destroy(key);
 	rnp_ffi_destroy(scratch);
 	return r;
 }
 
+struct save_args {
+	rnp_ffi_t ffi;
+	uint32_t flags;
+};
+
+static rnp_result_t save_op(void *arg, rnp_output_t o)
+{
+	const struct save_args *a = arg;
+	return rnp_save_keys(a->ffi, "GPG", o, a->flags);
+}
+
 static int save_all(pgp_ctx *ctx, uint32_t flags, struct buf *out)
 {
-	rnp_output_t o = NULL;
-	struct sink s;
 	if (ctx == NULL || out == NULL)
 		return SM_EINVAL;
-	int r = sink_open(&s, buf_room(out), &o);
-	if (r < 0)
-		return r;
-	rnp_result_t rr = rnp_save_keys(ctx->ffi, "GPG", o, flags);
-	if (!rr)
-		rr = rnp_output_finish(o);
-	rnp_output_destroy(o);
-	if ((r = sink_status(&s, rr)) == 0)
-		r = buf_append(out, s.b.data, s.b.len);
-	buf_free(&s.b);
-	return r;
+	struct save_args a = {ctx->ffi, flags};
+	return sink_run(save_op, &a, buf_room(out), out);
 }
 
 int pgp_export_all_public(pgp_ctx *ctx, struct buf *out)
@@ -699,25 +716,24 @@ static int pkesk_blank(uint8_t *msg, size_t len, size_t n_rcpts, struct hidden_i
 	return r;
 }
 
-static int armor_append(const struct buf *bin, struct buf *out)
+static rnp_result_t enarmor_op(void *arg, rnp_output_t o)
 {
-	rnp_input_t in = NULL;
-	rnp_output_t o = NULL;
-	struct sink s;
-	if (rnp_input_from_memory(&in, bin->data, bin->len, false))
+	return rnp_enarmor(arg, o, "message");
+}
+
+static rnp_result_t dearmor_op(void *arg, rnp_output_t o)
+{
+	return rnp_dearmor(arg, o);
+}
+
+/* Appends in[0..len) converted by op (armor or dearmor) to out. */
+static int convert_append(sink_op op, const uint8_t *in, size_t len, size_t max, struct buf *out)
+{
+	rnp_input_t input = NULL;
+	if (rnp_input_from_memory(&input, in, len, false))
 		return SM_ENOMEM;
-	int r = sink_open(&s, buf_room(out), &o);
-	if (r < 0)
-		goto fail;
-	rnp_result_t rr = rnp_enarmor(in, o, "message");
-	if (!rr)
-		rr = rnp_output_finish(o);
-	rnp_output_destroy(o);
-	if ((r = sink_status(&s, rr)) == 0)
-		r = buf_append(out, s.b.data, s.b.len);
-	buf_free(&s.b);
-fail:
-	rnp_input_destroy(in);
+	int r = sink_run(op, input, max, out);
+	rnp_input_destroy(input);
 	return r;
 }
 
@@ -744,7 +760,7 @@ static int hide_and_armor(rnp_ffi_t ffi, const struct pgp_recipient *rcpts, size
 	for (size_t i = 0; i < n; i++)
 		if (rcpts[i].hidden && h.hits[i] == 0)
 			goto fail;
-	r = armor_append(bin, out);
+	r = convert_append(enarmor_op, bin->data, bin->len, buf_room(out), out);
 fail:
 	free(h.ids);
 	free(h.owner);
@@ -1032,23 +1048,7 @@ static int to_binary(const uint8_t *in, size_t len, struct buf *bin)
 {
 	if (in[0] & 0x80)
 		return buf_append(bin, in, len);
-	rnp_input_t input = NULL;
-	rnp_output_t o = NULL;
-	struct sink s;
-	if (rnp_input_from_memory(&input, in, len, false))
-		return SM_ENOMEM;
-	int r = sink_open(&s, len, &o);
-	if (r == 0) {
-		rnp_result_t rr = rnp_dearmor(input, o);
-		if (!rr)
-			rr = rnp_output_finish(o);
-		rnp_output_destroy(o);
-		if ((r = sink_status(&s, rr)) == 0)
-			r = buf_append(bin, s.b.data, s.b.len);
-		buf_free(&s.b);
-	}
-	rnp_input_destroy(input);
-	return r;
+	return convert_append(dearmor_op, in, len, len, bin);
 }
 
 /* Offsets of the key IDs of wildcard v3 PKESKs before the encrypted data. */

@@ -74,8 +74,10 @@ armor_of "$T/good.eml" | head -n 6 >"$T/trunc.asc"
 wrap lea@rebels.test "$T/trunc.asc" >"$T/trunc.eml"
 refused "truncated armor" 9 "$T/trunc.eml" "malformed"
 
-# a MIME structure nested 10,000 deep
-python3 - "$T/deep.eml" <<'PY'
+# deep_mime FILE [open]: a message whose MIME structure is nested 10,000
+# deep; with "open", the boundaries are never closed.
+deep_mime() {
+	python3 - "$1" "${2:-closed}" <<'PY'
 import sys
 n = 10000
 with open(sys.argv[1], "w") as f:
@@ -83,9 +85,14 @@ with open(sys.argv[1], "w") as f:
     for i in range(n):
         f.write(f'Content-Type: multipart/mixed; boundary="b{i}"\r\n\r\n--b{i}\r\n')
     f.write("Content-Type: text/plain\r\n\r\nx\r\n")
-    for i in reversed(range(n)):
-        f.write(f"--b{i}--\r\n")
+    if sys.argv[2] == "closed":
+        for i in reversed(range(n)):
+            f.write(f"--b{i}--\r\n")
 PY
+}
+
+# a MIME structure nested 10,000 deep
+deep_mime "$T/deep.eml"
 ok "10,000-deep MIME: refused quickly" status_is 7 with_rss "$T/deep.rss" bash -c \
 	"timeout 20 env SEALMAIL_HOME=$LUKE '$SEALMAIL' read '$T/deep.eml' >'$T/deep.out' 2>'$T/deep.err'"
 ok "10,000-deep MIME: says why" grep -q "too deeply nested" "$T/deep.err"
@@ -93,15 +100,7 @@ echo "# 10,000-deep MIME: peak RSS $(cat "$T/deep.rss") KiB"
 ok "10,000-deep MIME: peak RSS under 100 MiB" test "$(cat "$T/deep.rss")" -lt 102400
 
 # the same nesting inside a correctly encrypted and signed letter
-python3 - "$T/deep-inner.txt" <<'PY'
-import sys
-n = 10000
-with open(sys.argv[1], "w") as f:
-    f.write("From: lea@rebels.test\r\nTo: luke@jedi.test\r\nMIME-Version: 1.0\r\n")
-    for i in range(n):
-        f.write(f'Content-Type: multipart/mixed; boundary="b{i}"\r\n\r\n--b{i}\r\n')
-    f.write("Content-Type: text/plain\r\n\r\nx\r\n")
-PY
+deep_mime "$T/deep-inner.txt" open
 gpg --batch -q --import "$LEA/secring.pgp" 2>/dev/null
 $GPG -e -s -u lea@rebels.test -r luke@jedi.test -a -o "$T/deep-inner.asc" "$T/deep-inner.txt"
 wrap lea@rebels.test "$T/deep-inner.asc" >"$T/deep-inner.eml"
