@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "fetch.h"
 #include "mime.h"
 
 struct verb {
@@ -17,6 +18,7 @@ static const struct verb verbs[] = {
 	{"import", cmd_import, "import [FILE]           add a correspondent's certificate"},
 	{"seal", cmd_seal, "seal                    encrypt and sign the message on stdin"},
 	{"read", cmd_read, "read [FILE]             decrypt and verify a message"},
+	{"lookup", cmd_lookup, "lookup [--accept-new-key] ADDRESS  find, check and pin ADDRESS's key"},
 };
 
 static int usage(FILE *f, int status)
@@ -39,6 +41,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	mime_global_init();
+	fetch_global_init();
 	cli_silence_library();
 	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
 		if (strcmp(argv[1], verbs[i].name) == 0)

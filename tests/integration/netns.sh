@@ -1,0 +1,50 @@
+# netns.sh: run an integration test inside private namespaces (sourced,
+# bash, after lib.sh). See ../shared/TESTING.md section 1.
+#
+# netns_enter "$@" at the top of a test re-executes the script inside new
+# network, mount and PID namespaces (plus a user namespace when not root):
+# only loopback exists, nothing can reach another host, and every process
+# the test starts dies with it. Inside, netns_hosts writes the test's own
+# /etc/hosts and resolv.conf, and netns_ca makes a test CA that the system
+# trust store (as bind-mounted here) accepts.
+
+netns_enter() {
+	[ -n "${SM_IN_NETNS:-}" ] && return 0
+	local user=()
+	[ "$(id -u)" -eq 0 ] || user=(--user --map-root-user)
+	SM_IN_NETNS=1 exec unshare "${user[@]}" --net --mount --propagation private \
+		--pid --fork --mount-proc bash "$0" "$@"
+}
+
+# netns_hosts "IP NAME..." ...: one argument per /etc/hosts line.
+netns_hosts() {
+	ip link set lo up
+	ip addr add 127.0.0.2/8 dev lo 2>/dev/null || true
+	{
+		echo "127.0.0.1 localhost"
+		printf '%s\n' "$@"
+	} >"$T/hosts"
+	echo "nameserver 127.0.0.1" >"$T/resolv.conf"
+	mount --bind "$T/hosts" /etc/hosts
+	mount --bind "$T/resolv.conf" /etc/resolv.conf
+}
+
+# netns_ca: a test CA in $T/ca.{key,crt}, trusted through the system bundle.
+netns_ca() {
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+		-subj "/CN=sealmail test CA" -keyout "$T/ca.key" -out "$T/ca.crt" 2>/dev/null
+	cat /etc/ssl/certs/ca-certificates.crt "$T/ca.crt" >"$T/ca-bundle.crt"
+	mount --bind "$T/ca-bundle.crt" /etc/ssl/certs/ca-certificates.crt
+}
+
+# netns_cert NAME DNS...: a server certificate $T/NAME.{key,crt} signed by
+# the test CA, for the given DNS names.
+netns_cert() {
+	local name=$1; shift
+	local san
+	san=$(printf 'DNS:%s,' "$@")
+	openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=$1" \
+		-keyout "$T/$name.key" -out "$T/$name.csr" 2>/dev/null
+	openssl x509 -req -in "$T/$name.csr" -CA "$T/ca.crt" -CAkey "$T/ca.key" -CAcreateserial \
+		-days 2 -extfile <(printf 'subjectAltName=%s\n' "${san%,}") -out "$T/$name.crt" 2>/dev/null
+}
