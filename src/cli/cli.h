@@ -50,5 +50,6 @@ int cmd_import(int argc, char **argv);
 int cmd_seal(int argc, char **argv);
 int cmd_read(int argc, char **argv);
 int cmd_lookup(int argc, char **argv);
+int cmd_publish(int argc, char **argv);
 
 #endif

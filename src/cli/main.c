@@ -18,6 +18,7 @@ static const struct verb verbs[] = {
 	{"import", cmd_import, "import [FILE]           add a correspondent's certificate"},
 	{"seal", cmd_seal, "seal                    encrypt and sign the message on stdin"},
 	{"read", cmd_read, "read [FILE]             decrypt and verify a message"},
+	{"publish", cmd_publish, "publish ADDRESS --token T  upload your key to your domain"},
 	{"lookup", cmd_lookup, "lookup [--accept-new-key] ADDRESS  find, check and pin ADDRESS's key"},
 };
 

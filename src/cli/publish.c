@@ -1,0 +1,115 @@
+/* sealmail publish ADDRESS --token TOKEN: upload the user's own
+ * certificate to their domain's key directory (sealmaild), with the
+ * one-time token the domain's administrator gave them. */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "fetch.h"
+#include "wkd.h"
+
+#define PUBLISH_ANSWER_MAX 4096
+#define PUBLISH_PATH "/sealmail/v1/publish?address="
+
+static int publish_usage(void)
+{
+	fprintf(cli_stderr(), "usage: sealmail publish ADDRESS --token TOKEN\n");
+	return EX_USAGE;
+}
+
+/* https://HOST/sealmail/v1/publish?address=local%40domain */
+static int publish_url(const struct wkd_address *a, const char *host_prefix, struct buf *url)
+{
+	char addr[WKD_LOCAL_MAX + WKD_DOMAIN_MAX + 2];
+	if (wkd_address_format(a, addr, sizeof(addr)) < 0)
+		return -1;
+	if (buf_appendf(url, "https://%s%s%s", host_prefix, a->domain, PUBLISH_PATH) < 0)
+		return -1;
+	for (const char *p = addr; *p; p++) {
+		unsigned char ch = (unsigned char)*p;
+		int plain = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+			    strchr("-._~", ch) != NULL;
+		if ((plain ? buf_append(url, p, 1) : buf_appendf(url, "%%%02X", ch)) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* POSTs to openpgpkey.DOMAIN, or to DOMAIN when that host does not exist. */
+static int upload(const struct wkd_address *a, const struct buf *cert, const char *token,
+		  struct buf *answer, struct fetch_result *f, struct buf *url)
+{
+	if (publish_url(a, "openpgpkey.", url) < 0)
+		return EX_SOFTWARE;
+	fetch_https((const char *)url->data, cert->data, cert->len, token, answer, f);
+	if (f->outcome != FETCH_NO_HOST)
+		return 0;
+	buf_reset(url);
+	buf_reset(answer);
+	if (publish_url(a, "", url) < 0)
+		return EX_SOFTWARE;
+	fetch_https((const char *)url->data, cert->data, cert->len, token, answer, f);
+	return 0;
+}
+
+static int report(const char *address, const struct pgp_fpr *fpr, const struct buf *url,
+		  const struct buf *answer, const struct fetch_result *f)
+{
+	const char *said = answer->len ? (const char *)answer->data : "";
+	if (f->outcome != FETCH_OK) {
+		cli_error("%s: %s", (const char *)url->data, f->detail);
+		return f->outcome == FETCH_TIMEOUT ? EX_TEMPFAIL : EX_UNAVAILABLE;
+	}
+	if (f->status == 200) {
+		printf("published %s for %s\n  to %s\n", fpr->hex, address, (const char *)url->data);
+		return 0;
+	}
+	cli_error("the directory refused the key (HTTP %ld): %.*s", f->status,
+		  (int)strcspn(said, "\n"), said);
+	return f->status == 403 || f->status == 401 ? EX_NOPERM : EX_DATAERR;
+}
+
+int cmd_publish(int argc, char **argv)
+{
+	static const struct option opts[] = {{"token", required_argument, NULL, 't'}, {0, 0, 0, 0}};
+	const char *token = NULL;
+	struct wkd_address a;
+	int o;
+	optind = 1;
+	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (o != 't')
+			return publish_usage();
+		token = optarg;
+	}
+	if (optind != argc - 1 || token == NULL || token[0] == 0)
+		return publish_usage();
+	const char *address = argv[optind];
+	if (wkd_address_parse(address, &a) < 0) {
+		cli_error("'%s' is not an email address", address);
+		return EX_USAGE;
+	}
+	struct cli c = {.ctx = NULL};
+	struct buf cert, answer, url;
+	struct fetch_result f;
+	struct pgp_fpr fpr;
+	buf_init(&cert, 1u << 20);
+	buf_init(&answer, PUBLISH_ANSWER_MAX);
+	buf_init(&url, 4096);
+	int st = cli_open(&c);
+	if (st == 0 && pgp_find_by_address(c.ctx, address, true, &fpr) < 0) {
+		cli_error("you have no key for %s; create one with: sealmail keygen %s", address, address);
+		st = EX_NOUSER;
+	}
+	if (st == 0 && pgp_export_for_address(c.ctx, &fpr, address, false, &cert) < 0)
+		st = EX_SOFTWARE;
+	if (st == 0)
+		st = upload(&a, &cert, token, &answer, &f, &url);
+	if (st == 0)
+		st = report(address, &fpr, &url, &answer, &f);
+	buf_free(&cert);
+	buf_free(&answer);
+	buf_free(&url);
+	cli_close(&c);
+	return st;
+}
