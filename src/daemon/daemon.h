@@ -1,0 +1,54 @@
+/* daemon.h: what sealmaild's parts share: the configuration, the store,
+ * the TLS context and the event loop, plus logging.
+ *
+ * One process, one libevent loop, one thread: the HTTPS key directory
+ * (https.c) and the SMTP MX (smtp.c) are two sets of callbacks on it.
+ * Privilege separation and sandboxing come later (issue 5). */
+#ifndef SEALMAIL_DAEMON_H
+#define SEALMAIL_DAEMON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <event2/event.h>
+#include <openssl/ssl.h>
+
+#include "buf.h"
+#include "conf.h"
+#include "pgp.h"
+#include "store.h"
+
+struct https;
+struct smtp;
+
+struct daemon {
+	struct conf *conf;         /* owned */
+	store *store;              /* owned */
+	pgp_ctx *pgp;              /* owned; checks published certificates */
+	SSL_CTX *tls;              /* owned */
+	struct event_base *base;   /* owned */
+	char hostname[256];
+	struct buf policy;         /* the WKD policy file served for every domain */
+	struct buf key;            /* the key being served; valid until the next lookup */
+	struct https *https;
+	struct smtp *smtp;
+};
+
+/* Logs one line to the daemon's log (stderr, or its copy once librnp's
+ * stderr is silenced): "sealmaild: <message>". */
+void daemon_log(const char *fmt, ...) __attribute__((format(printf, 1, 2), nonnull(1)));
+
+/* SSL_CTX for our servers: TLS 1.2 and later, the configured certificate
+ * chain and key. NULL after logging why. */
+SSL_CTX *tls_server_ctx(const char *cert_file, const char *key_file);
+
+/* Binds "*" / an address and port as the conf says; returns a listening,
+ * non-blocking socket or -1 after logging why. */
+int daemon_listen(const struct conf_listen *l, const char *what);
+
+int https_start(struct daemon *d);
+void https_stop(struct daemon *d);
+int smtp_start(struct daemon *d);
+void smtp_stop(struct daemon *d);
+
+#endif

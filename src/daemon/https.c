@@ -1,0 +1,257 @@
+/* https.c: the key directory over HTTPS (libevent's evhttp over
+ * bufferevent_openssl): WKD answers from wkd_http_route(), and the
+ * publication endpoint POST /sealmail/v1/publish. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/queue.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+
+#include "daemon.h"
+#include "wkd.h"
+#include "wkd_http.h"
+
+#define PUBLISH_PATH "/sealmail/v1/publish"
+
+struct https {
+	struct evhttp *http;
+};
+
+static int served(void *ctx, const char *domain)
+{
+	const struct daemon *d = ctx;
+	const struct conf_domain *dom = conf_find_domain(d->conf, domain);
+	return dom != NULL && dom->wkd;
+}
+
+static int lookup_key(void *ctx, const char *domain, const char *hash, const uint8_t **ret_data,
+		      size_t *ret_len)
+{
+	struct daemon *d = ctx;
+	buf_reset(&d->key);
+	int r = store_key_by_hash(d->store, domain, hash, &d->key);
+	if (r < 0)
+		return r;
+	*ret_data = d->key.data;
+	*ret_len = d->key.len;
+	return 0;
+}
+
+static int policy(void *ctx, const char *domain, const uint8_t **ret_data, size_t *ret_len)
+{
+	const struct daemon *d = ctx;
+	(void)domain;
+	*ret_data = d->policy.data ? d->policy.data : (const uint8_t *)"";
+	*ret_len = d->policy.len;
+	return 0;
+}
+
+static const char *method_name(enum evhttp_cmd_type cmd)
+{
+	static const struct {
+		enum evhttp_cmd_type cmd;
+		const char *name;
+	} names[] = {
+		{EVHTTP_REQ_GET, "GET"},       {EVHTTP_REQ_HEAD, "HEAD"},     {EVHTTP_REQ_POST, "POST"},
+		{EVHTTP_REQ_PUT, "PUT"},       {EVHTTP_REQ_DELETE, "DELETE"}, {EVHTTP_REQ_OPTIONS, "OPTIONS"},
+		{EVHTTP_REQ_TRACE, "TRACE"},   {EVHTTP_REQ_CONNECT, "CONNECT"}, {EVHTTP_REQ_PATCH, "PATCH"},
+	};
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (names[i].cmd == cmd)
+			return names[i].name;
+	return "UNKNOWN";
+}
+
+static void add_header(struct evkeyvalq *h, const char *name, const char *value)
+{
+	if (value != NULL)
+		evhttp_add_header(h, name, value);
+}
+
+static void send_wkd(struct evhttp_request *req, const struct wkd_http_response *r)
+{
+	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+	struct evbuffer *body = evbuffer_new();
+	char len[32];
+	snprintf(len, sizeof(len), "%zu", r->content_length);
+	add_header(h, "Content-Type", r->content_type);
+	add_header(h, "Cache-Control", r->cache_control);
+	add_header(h, "Access-Control-Allow-Origin", "*");
+	add_header(h, "X-Content-Type-Options", "nosniff");
+	add_header(h, "Content-Length", len);
+	if (r->allow)
+		add_header(h, "Allow", "GET, HEAD");
+	if (body != NULL && r->body_len > 0)
+		evbuffer_add(body, r->body, r->body_len);
+	evhttp_send_reply(req, r->status, NULL, body);
+	if (body != NULL)
+		evbuffer_free(body);
+}
+
+static void handle_wkd(struct daemon *d, struct evhttp_request *req)
+{
+	const char *method = method_name(evhttp_request_get_command(req));
+	const char *target = evhttp_request_get_uri(req);
+	const char *host = evhttp_find_header(evhttp_request_get_input_headers(req), "Host");
+	struct wkd_http_ops ops = {served, lookup_key, policy, d};
+	struct wkd_http_request wr = {method, strlen(method), target, strlen(target), host,
+				      host ? strlen(host) : 0};
+	struct wkd_http_response r;
+	wkd_http_route(&wr, &ops, &r);
+	send_wkd(req, &r);
+}
+
+static void reply_text(struct evhttp_request *req, int status, const char *text)
+{
+	struct evbuffer *body = evbuffer_new();
+	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
+			  "text/plain; charset=utf-8");
+	if (body != NULL)
+		evbuffer_add(body, text, strlen(text));
+	evhttp_send_reply(req, status, NULL, body);
+	if (body != NULL)
+		evbuffer_free(body);
+}
+
+/* The publisher's own certificate, reduced to the address's user ID;
+ * SM_ENOTFOUND when it has no valid user ID for the address. */
+static int reduce_cert(const char *address, const uint8_t *data, size_t len, struct buf *ret,
+		       struct pgp_fpr *ret_fpr)
+{
+	pgp_ctx *scratch = NULL;
+	int r = pgp_ctx_new(&scratch);
+	if (r == 0)
+		r = pgp_import(scratch, data, len, PGP_IMPORT_PUBLIC, NULL);
+	if (r == 0)
+		r = pgp_find_by_address(scratch, address, false, ret_fpr);
+	if (r == 0)
+		r = pgp_export_for_address(scratch, ret_fpr, address, false, ret);
+	pgp_ctx_free(scratch);
+	return r;
+}
+
+/* The three ways a token can fail look alike to the client, so the
+ * answer reveals neither which users exist nor which tokens were used. */
+static void publish_result(struct evhttp_request *req, int r, const char *address,
+			   const struct pgp_fpr *fpr)
+{
+	char text[160];
+	if (r == 0) {
+		daemon_log("https: published %s for %s", fpr->hex, address);
+		snprintf(text, sizeof(text), "published %s\n", fpr->hex);
+		reply_text(req, 200, text);
+	} else if (r == SM_EINVAL || r == SM_ENOTFOUND || r == SM_EEXIST) {
+		daemon_log("https: publish for %s refused: bad, used or unknown token", address);
+		reply_text(req, 403, "the token is not valid for this address (wrong or already used)\n");
+	} else {
+		daemon_log("https: publish for %s failed: %s", address, sm_strerror(r));
+		reply_text(req, 500, "the directory could not store the key; try again later\n");
+	}
+}
+
+static const char *bearer_token(struct evhttp_request *req)
+{
+	const char *auth = evhttp_find_header(evhttp_request_get_input_headers(req), "Authorization");
+	if (auth == NULL || strncmp(auth, "Bearer ", 7) != 0)
+		return NULL;
+	return auth + 7;
+}
+
+static void handle_publish(struct daemon *d, struct evhttp_request *req, const char *query)
+{
+	struct evkeyvalq params;
+	struct buf cert;
+	struct pgp_fpr fpr;
+	const char *token = bearer_token(req), *address = NULL;
+	struct wkd_address a;
+	TAILQ_INIT(&params);
+	buf_init(&cert, STORE_CERT_MAX);
+	if (query != NULL && evhttp_parse_query_str(query, &params) == 0)
+		address = evhttp_find_header(&params, "address");
+	if (token == NULL || address == NULL || wkd_address_parse(address, &a) < 0 ||
+	    !served(d, a.domain)) {
+		reply_text(req, 400, "usage: POST " PUBLISH_PATH "?address=ADDRESS with "
+				     "Authorization: Bearer TOKEN and the certificate as the body\n");
+		goto done;
+	}
+	struct evbuffer *in = evhttp_request_get_input_buffer(req);
+	size_t len = evbuffer_get_length(in);
+	const uint8_t *data = len ? evbuffer_pullup(in, -1) : NULL;
+	int r = reduce_cert(address, data, len, &cert, &fpr);
+	if (r < 0) {
+		reply_text(req, 400, "the body is not an OpenPGP certificate with a valid user ID "
+				     "for this address\n");
+		goto done;
+	}
+	publish_result(req, store_publish(d->store, address, token, cert.data, cert.len), address, &fpr);
+done:
+	evhttp_clear_headers(&params);
+	buf_free(&cert);
+}
+
+static void on_request(struct evhttp_request *req, void *arg)
+{
+	struct daemon *d = arg;
+	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+	const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
+	if (path != NULL && strcmp(path, PUBLISH_PATH) == 0) {
+		if (evhttp_request_get_command(req) != EVHTTP_REQ_POST) {
+			evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", "POST");
+			reply_text(req, 405, "use POST\n");
+			return;
+		}
+		handle_publish(d, req, evhttp_uri_get_query(uri));
+		return;
+	}
+	handle_wkd(d, req);
+}
+
+static struct bufferevent *tls_bev(struct event_base *base, void *arg)
+{
+	struct daemon *d = arg;
+	SSL *ssl = SSL_new(d->tls);
+	if (ssl == NULL)
+		return NULL;
+	return bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING,
+					      BEV_OPT_CLOSE_ON_FREE);
+}
+
+int https_start(struct daemon *d)
+{
+	const struct conf *c = d->conf;
+	struct https *h = calloc(1, sizeof(*h));
+	int fd = daemon_listen(&c->listen_https, "https");
+	if (h == NULL || fd < 0 || (h->http = evhttp_new(d->base)) == NULL) {
+		free(h);
+		return -1;
+	}
+	evhttp_set_bevcb(h->http, tls_bev, d);
+	evhttp_set_gencb(h->http, on_request, d);
+	evhttp_set_allowed_methods(h->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_POST |
+						    EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
+						    EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
+	evhttp_set_max_headers_size(h->http, (ev_ssize_t)c->max_http_request);
+	evhttp_set_max_body_size(h->http, STORE_CERT_MAX);
+	evhttp_set_timeout(h->http, (int)c->http_request_timeout);
+	if (evhttp_accept_socket(h->http, fd) < 0) {
+		daemon_log("https: cannot accept on the listening socket");
+		evhttp_free(h->http);
+		free(h);
+		return -1;
+	}
+	d->https = h;
+	return 0;
+}
+
+void https_stop(struct daemon *d)
+{
+	if (d->https == NULL)
+		return;
+	evhttp_free(d->https->http);
+	free(d->https);
+	d->https = NULL;
+}

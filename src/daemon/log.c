@@ -1,0 +1,48 @@
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "daemon.h"
+
+/* The daemon's log: a copy of the original stderr (see daemon_quiet_library). */
+static FILE *log_out;
+
+void daemon_log(const char *fmt, ...)
+{
+	FILE *f = log_out ? log_out : stderr;
+	char stamp[32];
+	time_t now = time(NULL);
+	struct tm tm;
+	va_list ap;
+	gmtime_r(&now, &tm);
+	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	fprintf(f, "%s sealmaild: ", stamp);
+	va_start(ap, fmt);
+	vfprintf(f, fmt, ap);
+	va_end(ap);
+	fputc('\n', f);
+	fflush(f);
+}
+
+/* Debian's librnp prints its internal diagnostics on fd 2 whatever it is
+ * told (see pgp.h); keep them out of the log unless SEALMAIL_DEBUG is set. */
+void daemon_quiet_library(void);
+void daemon_quiet_library(void)
+{
+	if (getenv("SEALMAIL_DEBUG") != NULL)
+		return;
+	int saved = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
+	int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	FILE *f = saved >= 0 ? fdopen(saved, "w") : NULL;
+	if (f != NULL && null >= 0 && dup2(null, STDERR_FILENO) >= 0)
+		log_out = f;
+	else if (f != NULL)
+		fclose(f);
+	else if (saved >= 0)
+		close(saved);
+	if (null >= 0)
+		close(null);
+}

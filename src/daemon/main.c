@@ -1,0 +1,248 @@
+/* sealmaild: the domain daemon. Verbs:
+ *   sealmaild serve  [-f FILE]           run the key directory and the MX
+ *   sealmaild check  [-f FILE]           validate the configuration
+ *   sealmaild user add ADDRESS [-f FILE] add a user, print their publish token
+ *   sealmaild status [-f FILE]           list users and what they published */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <sodium.h>
+
+#include "daemon.h"
+#include "mime.h"
+#include "wkd_http.h"
+
+#define DEFAULT_CONF "/etc/sealmaild.conf"
+#define POLICY_MAX (64u * 1024)
+
+void daemon_quiet_library(void);
+
+static int read_file(const char *path, size_t max, struct buf *b)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	buf_init(b, max);
+	int r = buf_read_fd(b, fd);
+	close(fd);
+	return r;
+}
+
+static int load_conf(const char *path, struct conf **ret)
+{
+	struct buf b;
+	char err[CONF_ERR_SIZE];
+	if (read_file(path, CONF_FILE_MAX, &b) < 0) {
+		fprintf(stderr, "sealmaild: cannot read %s: %s\n", path, strerror(errno));
+		buf_free(&b);
+		return EX_NOINPUT;
+	}
+	int r = conf_parse(b.data ? (const char *)b.data : "", b.len, ret, err, sizeof(err));
+	buf_free(&b);
+	if (r < 0) {
+		fprintf(stderr, "sealmaild: %s: %s\n", path, err);
+		return EX_CONFIG;
+	}
+	return 0;
+}
+
+static int load_policy(struct daemon *d)
+{
+	buf_init(&d->policy, POLICY_MAX);
+	if (d->conf->policy_file == NULL)
+		return 0;
+	struct buf b;
+	if (read_file(d->conf->policy_file, POLICY_MAX, &b) < 0 || wkd_http_policy_check(b.data, b.len) < 0) {
+		daemon_log("policy-file %s: unreadable, over %u bytes, or a line without its newline",
+			   d->conf->policy_file, POLICY_MAX);
+		buf_free(&b);
+		return -1;
+	}
+	d->policy = b;
+	return 0;
+}
+
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct daemon *d = arg;
+	(void)what;
+	daemon_log("signal %d: stopping", (int)sig);
+	event_base_loopexit(d->base, NULL);
+}
+
+static int daemon_init(struct daemon *d)
+{
+	const struct conf *c = d->conf;
+	if (c->hostname != NULL)
+		snprintf(d->hostname, sizeof(d->hostname), "%s", c->hostname);
+	else if (gethostname(d->hostname, sizeof(d->hostname) - 1) < 0)
+		snprintf(d->hostname, sizeof(d->hostname), "localhost");
+	buf_init(&d->key, STORE_CERT_MAX);
+	if (load_policy(d) < 0)
+		return -1;
+	int r = store_open(c->state_dir, &d->store);
+	if (r < 0) {
+		daemon_log("cannot open the store in %s: %s", c->state_dir, sm_strerror(r));
+		return -1;
+	}
+	if ((d->tls = tls_server_ctx(c->tls_certificate, c->tls_key)) == NULL)
+		return -1;
+	if ((d->base = event_base_new()) == NULL)
+		return -1;
+	return 0;
+}
+
+static void daemon_free(struct daemon *d)
+{
+	https_stop(d);
+	smtp_stop(d);
+	if (d->base)
+		event_base_free(d->base);
+	SSL_CTX_free(d->tls);
+	store_close(d->store);
+	buf_free(&d->policy);
+	buf_free(&d->key);
+	conf_free(d->conf);
+}
+
+static int cmd_serve(struct daemon *d)
+{
+	struct event *sigint = NULL, *sigterm = NULL;
+	int st = EX_SOFTWARE;
+	daemon_quiet_library();
+	signal(SIGPIPE, SIG_IGN);
+	if (daemon_init(d) < 0)
+		goto done;
+	sigint = evsignal_new(d->base, SIGINT, on_signal, d);
+	sigterm = evsignal_new(d->base, SIGTERM, on_signal, d);
+	if (!sigint || !sigterm || evsignal_add(sigint, NULL) || evsignal_add(sigterm, NULL))
+		goto done;
+	if (https_start(d) < 0 || smtp_start(d) < 0)
+		goto done;
+	daemon_log("serving %zu domain(s) as %s: https on port %u, smtp on port %u",
+		   d->conf->ndomains, d->hostname, d->conf->listen_https.port,
+		   d->conf->listen_smtp.port);
+	st = event_base_dispatch(d->base) < 0 ? EX_SOFTWARE : 0;
+done:
+	if (sigint)
+		event_free(sigint);
+	if (sigterm)
+		event_free(sigterm);
+	return st;
+}
+
+static int cmd_user_add(struct daemon *d, const char *address)
+{
+	char token[STORE_TOKEN_LEN + 1];
+	struct wkd_address a;
+	if (wkd_address_parse(address, &a) < 0 || conf_find_domain(d->conf, a.domain) == NULL) {
+		fprintf(stderr, "sealmaild: %s is not an address in one of the configured domains\n",
+			address);
+		return EX_USAGE;
+	}
+	int r = store_open(d->conf->state_dir, &d->store);
+	if (r == 0)
+		r = store_user_add(d->store, address, token);
+	if (r == SM_EEXIST) {
+		fprintf(stderr, "sealmaild: %s is already a user\n", address);
+		return EX_CANTCREAT;
+	}
+	if (r < 0) {
+		fprintf(stderr, "sealmaild: cannot add %s: %s\n", address, sm_strerror(r));
+		return EX_IOERR;
+	}
+	printf("added %s\npublish token (shown once): %s\n"
+	       "the user runs: sealmail publish %s --token %s\n", address, token, address, token);
+	sodium_memzero(token, sizeof(token));
+	return 0;
+}
+
+static int print_user(void *arg, const struct store_user *u)
+{
+	(void)arg;
+	printf("%-40s %s\n", u->address, u->published ? "key published" : "no key yet");
+	return 0;
+}
+
+static int cmd_status(struct daemon *d)
+{
+	struct store_counts n;
+	int r = store_open(d->conf->state_dir, &d->store);
+	if (r == 0)
+		r = store_user_count(d->store, &n);
+	if (r == 0)
+		printf("%llu users, %llu with a published key\n", (unsigned long long)n.users,
+		       (unsigned long long)n.published);
+	if (r == 0)
+		r = store_user_list(d->store, print_user, NULL);
+	if (r < 0) {
+		fprintf(stderr, "sealmaild: cannot read the store: %s\n", sm_strerror(r));
+		return EX_IOERR;
+	}
+	return 0;
+}
+
+static int usage(void)
+{
+	fprintf(stderr, "usage: sealmaild serve [-f FILE]\n"
+			"       sealmaild check [-f FILE]\n"
+			"       sealmaild user add ADDRESS [-f FILE]\n"
+			"       sealmaild status [-f FILE]\n"
+			"FILE defaults to " DEFAULT_CONF "; see sealmaild(8).\n");
+	return EX_USAGE;
+}
+
+/* Parses "-f FILE" anywhere after the verb; leaves the other words. */
+static int parse_args(int argc, char **argv, const char **conf_path, char **words, int *nwords)
+{
+	int o;
+	optind = 2;
+	*nwords = 0;
+	while ((o = getopt(argc, argv, "f:")) != -1) {
+		if (o != 'f')
+			return -1;
+		*conf_path = optarg;
+	}
+	for (int i = optind; i < argc && *nwords < 4; i++)
+		words[(*nwords)++] = argv[i];
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	const char *conf_path = DEFAULT_CONF;
+	char *words[4];
+	int nwords, st;
+	struct daemon d;
+	memset(&d, 0, sizeof(d));
+	if (argc < 2 || parse_args(argc, argv, &conf_path, words, &nwords) < 0)
+		return usage();
+	if (sodium_init() < 0)
+		return EX_SOFTWARE;
+	mime_global_init();
+	if ((st = load_conf(conf_path, &d.conf)) != 0)
+		return st;
+	const char *verb = argv[1];
+	if (strcmp(verb, "check") == 0 && nwords == 0) {
+		printf("%s: ok, %zu domain(s)\n", conf_path, d.conf->ndomains);
+		st = 0;
+	} else if (strcmp(verb, "serve") == 0 && nwords == 0) {
+		st = cmd_serve(&d);
+	} else if (strcmp(verb, "user") == 0 && nwords == 2 && strcmp(words[0], "add") == 0) {
+		st = cmd_user_add(&d, words[1]);
+	} else if (strcmp(verb, "status") == 0 && nwords == 0) {
+		st = cmd_status(&d);
+	} else {
+		st = usage();
+	}
+	daemon_free(&d);
+	return st;
+}

@@ -1,0 +1,357 @@
+/* smtp.c: the MX. Each connection is a bufferevent feeding an
+ * smtp_session (the protocol lives there, socket-free); this file only
+ * moves bytes, applies time-outs and session caps, switches to TLS on
+ * STARTTLS, and delivers into Maildir before the session may answer 250. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/listener.h>
+
+#include "daemon.h"
+#include "maildir.h"
+#include "smtp_session.h"
+
+#define SMTP_MAX_ERRORS 10
+/* Queued replies beyond this stop reading until the peer reads them. */
+#define SMTP_OUTPUT_HIGH (64u * 1024)
+
+struct smtp {
+	struct evconnlistener *listener;
+	size_t sessions;
+	struct conn *conns; /* every open connection, for the per-address cap */
+};
+
+struct conn {
+	struct daemon *d;
+	evutil_socket_t fd;
+	bool tls;             /* bev is the TLS bufferevent, which owns fd */
+	struct bufferevent *bev;
+	struct smtp_session *s;
+	struct conn *next, *prev;
+	char peer[INET6_ADDRSTRLEN];
+	unsigned delivered;
+	bool closing; /* a last reply is being sent; free once it is out */
+};
+
+static void conn_free(struct conn *c)
+{
+	struct smtp *m = c->d->smtp;
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		m->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	m->sessions--;
+	bufferevent_free(c->bev);
+	if (!c->tls)
+		evutil_closesocket(c->fd);
+	smtp_session_free(c->s);
+	free(c);
+}
+
+static enum smtp_rcpt_verdict on_rcpt(void *arg, const struct smtp_envelope *env,
+				      const struct wkd_address *rcpt)
+{
+	struct conn *c = arg;
+	char addr[WKD_LOCAL_MAX + WKD_DOMAIN_MAX + 2];
+	const struct conf_domain *dom = conf_find_domain(c->d->conf, rcpt->domain);
+	(void)env;
+	if (dom == NULL || !dom->mx)
+		return SMTP_RCPT_RELAY_DENIED;
+	if (wkd_address_format(rcpt, addr, sizeof(addr)) < 0)
+		return SMTP_RCPT_UNKNOWN;
+	int r = store_user_exists(c->d->store, addr);
+	if (r < 0)
+		return SMTP_RCPT_TEMPFAIL;
+	return r == 1 ? SMTP_RCPT_OK : SMTP_RCPT_UNKNOWN;
+}
+
+/* <maildir-root>/<lowercased local part> */
+static int maildir_of(const struct daemon *d, const struct wkd_address *a, char *path, size_t size)
+{
+	const struct conf_domain *dom = conf_find_domain(d->conf, a->domain);
+	char local[WKD_LOCAL_MAX + 1];
+	size_t i;
+	if (dom == NULL)
+		return -1;
+	for (i = 0; a->local[i]; i++)
+		local[i] = (char)((a->local[i] >= 'A' && a->local[i] <= 'Z') ? a->local[i] + 32 : a->local[i]);
+	local[i] = 0;
+	if (strchr(local, '/') != NULL || strcmp(local, ".") == 0 || strcmp(local, "..") == 0)
+		return -1;
+	int n = snprintf(path, size, "%s/%s", dom->maildir_root, local);
+	return n < 0 || (size_t)n >= size ? -1 : 0;
+}
+
+static enum smtp_deliver_result deliver_one(struct conn *c, const struct wkd_address *a,
+					    const uint8_t *msg, size_t len)
+{
+	char path[4096], name[MAILDIR_NAME_SIZE];
+	if (maildir_of(c->d, a, path, sizeof(path)) < 0)
+		return SMTP_DELIVER_TEMPFAIL;
+	if (maildir_deliver(path, msg, len, name, sizeof(name)) < 0) {
+		int e = errno;
+		daemon_log("smtp: %s: delivery to %s@%s failed: %s", c->peer, a->local, a->domain,
+			   strerror(e));
+		return (e == ENOSPC || e == EDQUOT || e == EFBIG) ? SMTP_DELIVER_NOSPACE
+								   : SMTP_DELIVER_TEMPFAIL;
+	}
+	daemon_log("smtp: %s: delivered %zu bytes to %s@%s as %s/new/%s", c->peer, len, a->local,
+		   a->domain, path, name);
+	return SMTP_DELIVER_OK;
+}
+
+/* Every recipient's copy is durable before this returns OK, so the 250
+ * the session sends next never acknowledges a message a crash could lose. */
+static enum smtp_deliver_result on_deliver(void *arg, const struct smtp_envelope *env,
+					   const uint8_t *msg, size_t len)
+{
+	struct conn *c = arg;
+	for (size_t i = 0; i < env->rcpt_count; i++) {
+		enum smtp_deliver_result r = deliver_one(c, &env->rcpts[i], msg, len);
+		if (r != SMTP_DELIVER_OK)
+			return r;
+	}
+	c->delivered++;
+	return SMTP_DELIVER_OK;
+}
+
+static void conn_timeouts(struct conn *c)
+{
+	const struct conf *cf = c->d->conf;
+	unsigned secs = smtp_session_wait(c->s) == SMTP_WAIT_DATA ? cf->smtp_data_timeout
+								   : cf->smtp_command_timeout;
+	struct timeval tv = {(time_t)secs, 0};
+	bufferevent_set_timeouts(c->bev, &tv, &tv);
+}
+
+/* Moves the session's queued replies to the bufferevent. */
+static int flush_output(struct conn *c)
+{
+	size_t len;
+	const uint8_t *out = smtp_session_output(c->s, &len);
+	if (len == 0)
+		return 0;
+	if (bufferevent_write(c->bev, out, len) < 0)
+		return -1;
+	return smtp_session_output_consume(c->s, len);
+}
+
+static void on_read(struct bufferevent *bev, void *arg);
+static void on_write(struct bufferevent *bev, void *arg);
+static void on_event(struct bufferevent *bev, short what, void *arg);
+
+/* RFC 3207: the reply to STARTTLS has been sent; the rest is TLS. The
+ * plaintext bufferevent goes, and with it any bytes the client pipelined
+ * after STARTTLS (never executed: CVE-2011-0411); a TLS bufferevent takes
+ * the socket over, so what it writes goes straight to the socket. */
+static int start_tls(struct conn *c)
+{
+	SSL *ssl = SSL_new(c->d->tls);
+	if (ssl == NULL)
+		return -1;
+	struct bufferevent *tls = bufferevent_openssl_socket_new(
+		c->d->base, c->fd, ssl, BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
+	if (tls == NULL) {
+		SSL_free(ssl);
+		return -1;
+	}
+	bufferevent_free(c->bev);
+	c->bev = tls;
+	c->tls = true;
+	bufferevent_openssl_set_allow_dirty_shutdown(tls, 1);
+	bufferevent_setcb(tls, on_read, on_write, on_event, c);
+	bufferevent_enable(tls, EV_READ | EV_WRITE);
+	conn_timeouts(c);
+	return 0;
+}
+
+/* Output fully written: act on what the session waits for. */
+static void on_write(struct bufferevent *bev, void *arg)
+{
+	struct conn *c = arg;
+	enum smtp_wait w = smtp_session_wait(c->s);
+	(void)bev;
+	if (c->closing || w == SMTP_WAIT_CLOSE) {
+		conn_free(c);
+		return;
+	}
+	if (w == SMTP_WAIT_TLS && start_tls(c) < 0) {
+		conn_free(c);
+		return;
+	}
+	bufferevent_enable(c->bev, EV_READ);
+}
+
+/* Feeds what arrived, and stops reading while replies pile up unread. */
+static void on_read(struct bufferevent *bev, void *arg)
+{
+	struct conn *c = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+	for (;;) {
+		size_t len = evbuffer_get_length(in), used = 0;
+		if (len == 0 || smtp_session_wait(c->s) == SMTP_WAIT_TLS)
+			break;
+		const uint8_t *data = evbuffer_pullup(in, -1);
+		if (smtp_session_feed(c->s, data, len, &used) < 0 || flush_output(c) < 0) {
+			conn_free(c);
+			return;
+		}
+		evbuffer_drain(in, used);
+		if (used == 0)
+			break;
+	}
+	enum smtp_wait w = smtp_session_wait(c->s);
+	if (w == SMTP_WAIT_CLOSE || w == SMTP_WAIT_TLS ||
+	    evbuffer_get_length(bufferevent_get_output(bev)) > SMTP_OUTPUT_HIGH)
+		bufferevent_disable(bev, EV_READ);
+	conn_timeouts(c);
+}
+
+static void on_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct conn *c = arg;
+	(void)bev;
+	if (what & BEV_EVENT_CONNECTED) {
+		/* the TLS handshake after STARTTLS finished */
+		if (smtp_session_starttls_done(c->s) < 0)
+			conn_free(c);
+		return;
+	}
+	if ((what & BEV_EVENT_TIMEOUT) && !c->closing) {
+		static const char bye[] = "421 4.4.2 idle for too long, closing\r\n";
+		struct timeval tv = {10, 0};
+		daemon_log("smtp: %s: time-out, closing", c->peer);
+		c->closing = true;
+		bufferevent_disable(c->bev, EV_READ);
+		bufferevent_set_timeouts(c->bev, NULL, &tv);
+		if (bufferevent_write(c->bev, bye, sizeof(bye) - 1) == 0)
+			return; /* on_write frees once it is out */
+	}
+	conn_free(c);
+}
+
+static size_t sessions_from(const struct smtp *m, const char *peer)
+{
+	size_t n = 0;
+	for (const struct conn *c = m->conns; c != NULL; c = c->next)
+		n += strcmp(c->peer, peer) == 0;
+	return n;
+}
+
+static void peer_name(const struct sockaddr *sa, char *out, size_t size)
+{
+	const void *addr = sa->sa_family == AF_INET6 ? (const void *)&((const struct sockaddr_in6 *)sa)->sin6_addr
+						     : (const void *)&((const struct sockaddr_in *)sa)->sin_addr;
+	if (inet_ntop(sa->sa_family, addr, out, (socklen_t)size) == NULL)
+		snprintf(out, size, "unknown");
+}
+
+/* Over a cap: say so in one line and close, without a session. */
+static void refuse(evutil_socket_t fd, const char *why)
+{
+	static const char msg[] = "421 4.7.0 too many connections, try again later\r\n";
+	ssize_t w = send(fd, msg, sizeof(msg) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+	(void)w;
+	(void)why;
+	evutil_closesocket(fd);
+}
+
+static int conn_session(struct conn *c)
+{
+	const struct conf *cf = c->d->conf;
+	struct smtp_session_config sc = {
+		.hostname = c->d->hostname,
+		.max_message_size = cf->max_message_size,
+		.max_recipients = cf->max_recipients,
+		.max_errors = SMTP_MAX_ERRORS,
+		.output_max = 0,
+		.tls_available = c->d->tls != NULL,
+	};
+	struct smtp_session_callbacks cb = {on_rcpt, on_deliver, c};
+	return smtp_session_new(&sc, &cb, &c->s);
+}
+
+static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int len,
+		      void *arg)
+{
+	struct daemon *d = arg;
+	struct smtp *m = d->smtp;
+	char peer[INET6_ADDRSTRLEN];
+	(void)l;
+	(void)len;
+	peer_name(sa, peer, sizeof(peer));
+	if (m->sessions >= d->conf->max_sessions ||
+	    sessions_from(m, peer) >= d->conf->max_sessions_per_address) {
+		daemon_log("smtp: %s: refused, too many sessions", peer);
+		refuse(fd, "cap");
+		return;
+	}
+	struct conn *c = calloc(1, sizeof(*c));
+	if (c == NULL) {
+		refuse(fd, "memory");
+		return;
+	}
+	c->d = d;
+	c->fd = fd;
+	memcpy(c->peer, peer, sizeof(peer));
+	/* not CLOSE_ON_FREE: STARTTLS replaces this bufferevent, not the socket */
+	c->bev = bufferevent_socket_new(d->base, fd, 0);
+	if (c->bev == NULL || conn_session(c) < 0) {
+		if (c->bev)
+			bufferevent_free(c->bev);
+		evutil_closesocket(fd);
+		free(c);
+		return;
+	}
+	c->next = m->conns;
+	if (m->conns)
+		m->conns->prev = c;
+	m->conns = c;
+	m->sessions++;
+	bufferevent_setcb(c->bev, on_read, on_write, on_event, c);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	conn_timeouts(c);
+	if (flush_output(c) < 0)
+		conn_free(c);
+}
+
+int smtp_start(struct daemon *d)
+{
+	struct smtp *m = calloc(1, sizeof(*m));
+	int fd = daemon_listen(&d->conf->listen_smtp, "smtp");
+	if (m == NULL || fd < 0) {
+		free(m);
+		return -1;
+	}
+	d->smtp = m;
+	m->listener = evconnlistener_new(d->base, on_accept, d, LEV_OPT_CLOSE_ON_FREE, -1, fd);
+	if (m->listener == NULL) {
+		daemon_log("smtp: cannot accept on the listening socket");
+		free(m);
+		d->smtp = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+void smtp_stop(struct daemon *d)
+{
+	struct smtp *m = d->smtp;
+	if (m == NULL)
+		return;
+	while (m->conns != NULL)
+		conn_free(m->conns);
+	evconnlistener_free(m->listener);
+	free(m);
+	d->smtp = NULL;
+}
