@@ -1,0 +1,108 @@
+#!/bin/bash
+# Acknowledged mail is never lost: sealmaild is killed with SIGKILL at
+# random points while 2,000 messages are sent to it (and restarted each
+# time). Every message that got a 250 must be in new/ exactly once and
+# complete; nothing partial may ever be in new/.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/netns.sh"
+netns_enter "$@"
+: "${SEALMAILD:?SEALMAILD must point at the sealmaild binary}"
+
+netns_hosts "127.0.0.1 mail.jedi.test"
+netns_ca
+netns_cert jedi mail.jedi.test
+mkdir -p "$T/state" "$T/mail"
+cat >"$T/sealmaild.conf" <<CONF
+state-dir $T/state
+hostname mail.jedi.test
+tls-certificate $T/jedi.crt
+tls-key $T/jedi.key
+listen https 127.0.0.1:443
+listen smtp 127.0.0.1:25
+domain jedi.test {
+	maildir-root $T/mail
+}
+CONF
+"$SEALMAILD" user add luke@jedi.test -f "$T/sealmaild.conf" >/dev/null
+
+# The killer: restarts sealmaild whenever it is gone, and kills it with
+# SIGKILL 20 to 220 ms after each start, until the sender is done.
+cat >"$T/killer.sh" <<'KILLER'
+#!/bin/bash
+conf=$1 done=$2 log=$3
+kills=0
+while [ ! -e "$done" ]; do
+	"$SEALMAILD" serve -f "$conf" 2>>"$log" &
+	pid=$!
+	sleep "0.$(printf %03d $(( RANDOM % 200 + 20 )))"
+	kill -9 "$pid" 2>/dev/null && kills=$((kills + 1))
+	wait "$pid" 2>/dev/null
+done
+echo "$kills" >"$done.kills"
+KILLER
+chmod +x "$T/killer.sh"
+SEALMAILD="$SEALMAILD" "$T/killer.sh" "$T/sealmaild.conf" "$T/done" "$T/sealmaild.log" &
+
+# The sender: 2,000 messages, each sent once (never retried, so a message
+# delivered but not acknowledged cannot come back as a duplicate); the
+# ones acknowledged with 250 are written to acked.txt.
+cat >"$T/sender.py" <<'PY'
+import hashlib, smtplib, socket, sys, time
+n, acked_path = int(sys.argv[1]), sys.argv[2]
+body_line = b"x" * 70
+acked = open(acked_path, "w")
+i = 0
+while i < n:
+    try:
+        s = smtplib.SMTP("127.0.0.1", 25, timeout=5)
+        s.ehlo("rebels.test")
+    except (OSError, smtplib.SMTPException):
+        time.sleep(0.01)
+        continue
+    try:
+        while i < n:
+            body = b"\r\n".join([body_line] * (50 + i % 100))
+            digest = hashlib.sha256(body).hexdigest()
+            msg = (b"From: lea@rebels.test\r\nTo: luke@jedi.test\r\n"
+                   b"Message-ID: <m%d@rebels.test>\r\nX-Digest: %s\r\n\r\n" % (i, digest.encode()) +
+                   body + b"\r\nEND-OF-MESSAGE\r\n")
+            i += 1
+            s.sendmail("lea@rebels.test", ["luke@jedi.test"], msg)
+            acked.write("m%d %s\n" % (i - 1, digest))
+            acked.flush()
+    except (OSError, smtplib.SMTPException):
+        pass
+    try:
+        s.close()
+    except OSError:
+        pass
+PY
+python3 "$T/sender.py" 2000 "$T/acked.txt"
+touch "$T/done"
+wait
+
+cat >"$T/check.py" <<'PY'
+import hashlib, os, re, sys
+new, acked_path = sys.argv[1], sys.argv[2]
+acked = dict(l.split() for l in open(acked_path))
+seen, bad = {}, []
+for name in os.listdir(new):
+    data = open(os.path.join(new, name), "rb").read()
+    m = re.search(rb"Message-ID: <(m\d+)@rebels.test>\r\nX-Digest: ([0-9a-f]+)\r\n\r\n(.*)\r\nEND-OF-MESSAGE\r\n$", data, re.S)
+    if not m or hashlib.sha256(m.group(3)).hexdigest() != m.group(2).decode():
+        bad.append(name)
+        continue
+    seen[m.group(1).decode()] = seen.get(m.group(1).decode(), 0) + 1
+missing = [k for k in acked if seen.get(k, 0) == 0]
+dups = [k for k in acked if seen.get(k, 0) > 1]
+print("acked %d, files %d, partial or corrupt %d, missing %d, duplicated %d"
+      % (len(acked), sum(seen.values()), len(bad), len(missing), len(dups)))
+sys.exit(1 if bad or missing or dups else 0)
+PY
+echo "# sealmaild was killed $(cat "$T/done.kills") times"
+ok "some messages were acknowledged despite the kills" test "$(wc -l <"$T/acked.txt")" -gt 100
+ok "the server was killed at least 10 times" test "$(cat "$T/done.kills")" -ge 10
+ok "every acknowledged message is in new/ exactly once, complete; nothing partial" \
+	python3 "$T/check.py" "$T/mail/luke/new" "$T/acked.txt"
+sed 's/^/# /' "$T/.out"
+done_testing
