@@ -43,6 +43,20 @@ int cli_read_input(const char *path, struct buf *b);
 /* Writes all of data to standard output; returns 0 or EX_IOERR. */
 int cli_write_stdout(const uint8_t *data, size_t len);
 
+/* What lookup_address() found: the key's fingerprint, the URL it came
+ * from, and how it stands against the pin (a static phrase). */
+struct lookup_info {
+	struct pgp_fpr fpr;
+	char source[1024];
+	const char *pin_state;
+};
+
+/* Finds address's key in its domain's Web Key Directory, checks it against
+ * the pin (accept: take a changed key), imports it into c->ctx, and saves
+ * the key store and the pin. Prints nothing on success; on failure says
+ * why and returns the exit status (EX_NOUSER: the directory has no key). */
+int lookup_address(struct cli *c, const char *address, bool accept, struct lookup_info *ret);
+
 /* The verbs: each parses its own options and returns the exit status. */
 int cmd_keygen(int argc, char **argv);
 int cmd_export(int argc, char **argv);
@@ -51,5 +65,6 @@ int cmd_seal(int argc, char **argv);
 int cmd_read(int argc, char **argv);
 int cmd_lookup(int argc, char **argv);
 int cmd_publish(int argc, char **argv);
+int cmd_send(int argc, char **argv);
 
 #endif

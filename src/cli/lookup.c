@@ -118,6 +118,35 @@ static int keep(struct cli *c, const char *address, const struct buf *cert,
 	return st;
 }
 
+int lookup_address(struct cli *c, const char *address, bool accept, struct lookup_info *ret)
+{
+	struct wkd_address a;
+	if (wkd_address_parse(address, &a) < 0) {
+		cli_error("'%s' is not an email address", address);
+		return EX_USAGE;
+	}
+	struct buf served, cert, url;
+	struct pgp_fpr fpr;
+	const char *state = "";
+	buf_init(&served, LOOKUP_MAX);
+	buf_init(&cert, LOOKUP_MAX);
+	buf_init(&url, 4096);
+	int st = wkd_get(&a, &served, &url);
+	if (st == 0)
+		st = served_cert(address, &served, &cert, &fpr);
+	if (st == 0)
+		st = keep(c, address, &cert, &fpr, accept, &state);
+	if (st == 0) {
+		ret->fpr = fpr;
+		ret->pin_state = state;
+		snprintf(ret->source, sizeof(ret->source), "%s", (const char *)url.data);
+	}
+	buf_free(&served);
+	buf_free(&cert);
+	buf_free(&url);
+	return st;
+}
+
 static int lookup_usage(void)
 {
 	fprintf(cli_stderr(), "usage: sealmail lookup [--accept-new-key] ADDRESS\n");
@@ -144,25 +173,13 @@ int cmd_lookup(int argc, char **argv)
 		return EX_USAGE;
 	}
 	struct cli c = {.ctx = NULL};
-	struct buf served, cert, url;
-	struct pgp_fpr fpr;
-	const char *state = "";
-	buf_init(&served, LOOKUP_MAX);
-	buf_init(&cert, LOOKUP_MAX);
-	buf_init(&url, 4096);
+	struct lookup_info info;
 	int st = cli_open(&c);
 	if (st == 0)
-		st = wkd_get(&a, &served, &url);
+		st = lookup_address(&c, address, accept, &info);
 	if (st == 0)
-		st = served_cert(address, &served, &cert, &fpr);
-	if (st == 0)
-		st = keep(&c, address, &cert, &fpr, accept, &state);
-	if (st == 0)
-		printf("%s\n  fingerprint %s\n  source      %s\n  pin         %s\n", address, fpr.hex,
-		       (const char *)url.data, state);
-	buf_free(&served);
-	buf_free(&cert);
-	buf_free(&url);
+		printf("%s\n  fingerprint %s\n  source      %s\n  pin         %s\n", address,
+		       info.fpr.hex, info.source, info.pin_state);
 	cli_close(&c);
 	return st;
 }

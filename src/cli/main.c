@@ -20,6 +20,7 @@ static const struct verb verbs[] = {
 	{"read", cmd_read, "read [FILE]             decrypt and verify a message"},
 	{"publish", cmd_publish, "publish ADDRESS --token T  upload your key to your domain"},
 	{"lookup", cmd_lookup, "lookup [--accept-new-key] ADDRESS  find, check and pin ADDRESS's key"},
+	{"send", cmd_send, "send [-t] [-f SENDER] [RECIPIENT...]  seal and deliver the message on stdin"},
 };
 
 static int usage(FILE *f, int status)

@@ -1,0 +1,80 @@
+#!/bin/bash
+# wkd.sh [BUILD_DIR]: key lookups per second, sealmaild against nginx
+# serving the same key file, both over HTTPS on loopback inside private
+# namespaces, measured with wrk in the same run: with keep-alive, and with
+# a new connection (and TLS handshake) per request. Prints a table with the
+# ratio sealmaild / nginx. BENCH_SECONDS (default 10) per measurement.
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+build=${1:-$here/../build}
+build=$(cd "$build" && pwd)
+export SEALMAIL=$build/src/cli/sealmail SEALMAILD=$build/src/daemon/sealmaild
+[ -x "$SEALMAILD" ] || { echo "no sealmaild in $build; build first" >&2; exit 2; }
+if [ -z "${SM_IN_NETNS:-}" ]; then
+	SM_IN_NETNS=1 exec unshare $([ "$(id -u)" -eq 0 ] || echo --user --map-root-user) \
+		--net --mount --propagation private --pid --fork --mount-proc bash "$0" "$build"
+fi
+T=$(mktemp -d /tmp/sm-bench-wkd.XXXXXX)
+trap 'rm -rf "$T"' EXIT
+. "$here/../tests/integration/netns.sh"
+secs=${BENCH_SECONDS:-10}
+
+netns_hosts "127.0.0.1 openpgpkey.jedi.test" "127.0.0.2 nginx.jedi.test"
+netns_ca
+netns_cert jedi openpgpkey.jedi.test nginx.jedi.test
+mkdir -p "$T/state" "$T/mail" "$T/www/.well-known/openpgpkey/jedi.test/hu"
+cat >"$T/sealmaild.conf" <<CONF
+state-dir $T/state
+hostname openpgpkey.jedi.test
+tls-certificate $T/jedi.crt
+tls-key $T/jedi.key
+listen https 127.0.0.1:443
+listen smtp 127.0.0.1:25
+max-sessions 1000
+max-sessions-per-address 1000
+domain jedi.test {
+	maildir-root $T/mail
+}
+CONF
+token=$("$SEALMAILD" user add luke@jedi.test -f "$T/sealmaild.conf" | awk '/^publish token/ { print $NF }')
+"$SEALMAILD" serve -f "$T/sealmaild.conf" 2>"$T/sealmaild.log" &
+for _ in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/443) 2>/dev/null && break; sleep 0.1; done
+SEALMAIL_HOME=$T/luke "$SEALMAIL" keygen luke@jedi.test >/dev/null
+SEALMAIL_HOME=$T/luke "$SEALMAIL" publish luke@jedi.test --token "$token" >/dev/null
+path=/.well-known/openpgpkey/jedi.test/hu/pc53ux1dyd1rjnpyonebrx3aemurd8pf
+curl -sf "https://openpgpkey.jedi.test$path" -o "$T/www$path"
+
+cat >"$T/nginx.conf" <<NGINX
+user root;
+worker_processes auto;
+daemon on;
+pid $T/nginx.pid;
+error_log $T/nginx.err;
+events { worker_connections 1024; }
+http {
+	access_log off;
+	default_type application/octet-stream;
+	server {
+		listen 127.0.0.2:443 ssl; server_name nginx.jedi.test;
+		ssl_certificate $T/jedi.crt; ssl_certificate_key $T/jedi.key;
+		root $T/www;
+		add_header Access-Control-Allow-Origin *;
+	}
+}
+NGINX
+nginx -c "$T/nginx.conf" -e "$T/nginx.err"
+
+# rate URL [wrk options]: requests per second, from wrk's summary.
+rate() {
+	local url=$1; shift
+	wrk -t2 -c50 -d"${secs}s" "$@" "$url" | awk '/^Requests\/sec/ { print $2 }'
+}
+echo "# key lookup: $(stat -c %s "$T/www$path") byte key, wrk -t2 -c50 -d${secs}s, HTTPS on loopback"
+printf '%-16s %14s %14s %8s\n' mode "sealmaild/s" "nginx/s" ratio
+for mode in keep-alive new-connection; do
+	opt=()
+	[ "$mode" = new-connection ] && opt=(-H "Connection: close")
+	s=$(rate "https://openpgpkey.jedi.test$path" "${opt[@]}")
+	n=$(rate "https://nginx.jedi.test$path" "${opt[@]}")
+	printf '%-16s %14.0f %14.0f %7.2fx\n' "$mode" "$s" "$n" "$(echo "$s / $n" | bc -l)"
+done
