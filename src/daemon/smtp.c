@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -92,22 +93,61 @@ static int maildir_of(const struct daemon *d, const struct wkd_address *a, char 
 	return n < 0 || (size_t)n >= size ? -1 : 0;
 }
 
-static enum smtp_deliver_result deliver_one(struct conn *c, const struct wkd_address *a,
-					    const uint8_t *msg, size_t len)
+/* The client's EHLO name as it may appear in a header: printable ASCII,
+ * anything else (it is the peer's text) replaced by '?'. */
+static void header_safe(const char *in, char *out, size_t size)
+{
+	size_t i;
+	for (i = 0; in[i] && i + 1 < size; i++)
+		out[i] = (in[i] > 0x20 && in[i] < 0x7f) ? in[i] : '?';
+	out[i] = 0;
+}
+
+/* RFC 5321 4.4: the final delivery adds Return-Path and a Received line. */
+static int trace_headers(const struct conn *c, const struct smtp_envelope *env,
+			 const struct wkd_address *a, struct buf *out)
+{
+	char date[64], helo[SMTP_SESSION_HOST_MAX + 1], from[SMTP_SESSION_PATH_MAX + 1];
+	time_t now = time(NULL);
+	struct tm tm;
+	header_safe(env->helo, helo, sizeof(helo));
+	header_safe(env->mail_from, from, sizeof(from));
+	gmtime_r(&now, &tm);
+	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S +0000", &tm);
+	return buf_appendf(out,
+			   "Return-Path: <%s>\r\n"
+			   "Received: from %s (%s)\r\n\tby %s (sealmaild) with %s\r\n"
+			   "\tfor <%s@%s>; %s\r\n",
+			   from, helo, c->peer, c->d->hostname,
+			   env->tls ? "ESMTPS" : (env->esmtp ? "ESMTP" : "SMTP"), a->local, a->domain,
+			   date);
+}
+
+static enum smtp_deliver_result deliver_one(struct conn *c, const struct smtp_envelope *env,
+					    const struct wkd_address *a, const uint8_t *msg,
+					    size_t len)
 {
 	char path[4096], name[MAILDIR_NAME_SIZE];
-	if (maildir_of(c->d, a, path, sizeof(path)) < 0)
-		return SMTP_DELIVER_TEMPFAIL;
-	if (maildir_deliver(path, msg, len, name, sizeof(name)) < 0) {
+	struct buf copy;
+	enum smtp_deliver_result res = SMTP_DELIVER_TEMPFAIL;
+	buf_init(&copy, len + 4096);
+	if (maildir_of(c->d, a, path, sizeof(path)) < 0 || trace_headers(c, env, a, &copy) < 0 ||
+	    buf_append(&copy, msg, len) < 0)
+		goto done;
+	if (maildir_deliver(path, copy.data, copy.len, name, sizeof(name)) < 0) {
 		int e = errno;
 		daemon_log("smtp: %s: delivery to %s@%s failed: %s", c->peer, a->local, a->domain,
 			   strerror(e));
-		return (e == ENOSPC || e == EDQUOT || e == EFBIG) ? SMTP_DELIVER_NOSPACE
-								   : SMTP_DELIVER_TEMPFAIL;
+		if (e == ENOSPC || e == EDQUOT || e == EFBIG)
+			res = SMTP_DELIVER_NOSPACE;
+		goto done;
 	}
-	daemon_log("smtp: %s: delivered %zu bytes to %s@%s as %s/new/%s", c->peer, len, a->local,
-		   a->domain, path, name);
-	return SMTP_DELIVER_OK;
+	daemon_log("smtp: %s: delivered %zu bytes to %s@%s as %s/new/%s", c->peer, copy.len,
+		   a->local, a->domain, path, name);
+	res = SMTP_DELIVER_OK;
+done:
+	buf_free(&copy);
+	return res;
 }
 
 /* Every recipient's copy is durable before this returns OK, so the 250
@@ -117,7 +157,7 @@ static enum smtp_deliver_result on_deliver(void *arg, const struct smtp_envelope
 {
 	struct conn *c = arg;
 	for (size_t i = 0; i < env->rcpt_count; i++) {
-		enum smtp_deliver_result r = deliver_one(c, &env->rcpts[i], msg, len);
+		enum smtp_deliver_result r = deliver_one(c, env, &env->rcpts[i], msg, len);
 		if (r != SMTP_DELIVER_OK)
 			return r;
 	}

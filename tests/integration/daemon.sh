@@ -82,6 +82,8 @@ ok "swaks delivers Lea's sealed letter with STARTTLS" \
 	--data "@$T/sealed.eml"
 ok "it is in Luke's Maildir, new/" bash -c "ls '$T/mail/luke/new/' | grep -q ."
 NEW=$(ls "$T/mail/luke/new/" | head -n 1)
+ok "sealmaild added Return-Path and its Received line (ESMTPS: it came over TLS)" bash -c \
+	"head -n 4 '$T/mail/luke/new/$NEW' | grep -q '^Return-Path: <lea@rebels.test>' && head -n 4 '$T/mail/luke/new/$NEW' | grep -q 'by mail.jedi.test (sealmaild) with ESMTPS'"
 ok "nothing is left in tmp/" bash -c "[ -z \"\$(ls -A '$T/mail/luke/tmp/')\" ]"
 sm "$LUKE" import < <(sm "$LEA" export lea@rebels.test) >/dev/null
 ok "Luke reads it with sealmail: verified" status_is 0 bash -c \
