@@ -12,6 +12,7 @@ netns_enter() {
 	[ -n "${SM_IN_NETNS:-}" ] && return 0
 	local user=()
 	[ "$(id -u)" -eq 0 ] || user=(--user --map-root-user)
+	rm -rf "$T" # exec skips lib.sh's exit trap; the re-run makes its own
 	SM_IN_NETNS=1 exec unshare "${user[@]}" --net --mount --propagation private \
 		--pid --fork --mount-proc bash "$0" "$@"
 }
