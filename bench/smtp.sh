@@ -6,8 +6,9 @@
 #   smtp-source -s 20 -l 10240 -m N -f lea@rebels.test -t luke@jedi.test HOST:25
 # (a new connection per message, plain SMTP).
 #
-# Durability: sealmaild answers 250 after the message is fsynced in tmp/
-# and renamed into new/, so when smtp-source ends all N are in the Maildir.
+# Durability: sealmaild answers 250 after the message is fsynced in tmp/,
+# linked into new/ and new/ is fsynced, so when smtp-source ends all N are
+# in the Maildir.
 # Postfix answers 250 after fsyncing its queue file (just as durable), and
 # moves the message into the Maildir later, asynchronously. Both of its
 # rates are shown: accepted (smtp-source finished) and in Maildir (all N

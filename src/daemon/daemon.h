@@ -20,6 +20,7 @@
 
 struct https;
 struct smtp;
+struct delivery_pool;
 
 struct daemon {
 	struct conf *conf;         /* owned */
@@ -32,6 +33,7 @@ struct daemon {
 	struct buf key;            /* the key being served; valid until the next lookup */
 	struct https *https;
 	struct smtp *smtp;
+	struct delivery_pool *delivery; /* Maildir writers (delivery.h) */
 };
 
 /* Logs one line to the daemon's log (stderr, or its copy once librnp's

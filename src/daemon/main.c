@@ -17,11 +17,14 @@
 #include <sodium.h>
 
 #include "daemon.h"
+#include "delivery.h"
 #include "mime.h"
 #include "wkd_http.h"
 
 #define DEFAULT_CONF "/etc/sealmaild.conf"
 #define POLICY_MAX (64u * 1024)
+/* Maildir writers: enough that fsyncs of different sessions overlap. */
+#define DELIVERY_THREADS 8
 
 void daemon_quiet_library(void);
 
@@ -103,6 +106,7 @@ static int daemon_init(struct daemon *d)
 static void daemon_free(struct daemon *d)
 {
 	https_stop(d);
+	delivery_stop(d); /* before smtp_stop: answers go to live sessions */
 	smtp_stop(d);
 	if (d->base)
 		event_base_free(d->base);
@@ -125,7 +129,7 @@ static int cmd_serve(struct daemon *d)
 	sigterm = evsignal_new(d->base, SIGTERM, on_signal, d);
 	if (!sigint || !sigterm || evsignal_add(sigint, NULL) || evsignal_add(sigterm, NULL))
 		goto done;
-	if (https_start(d) < 0 || smtp_start(d) < 0)
+	if (delivery_start(d, DELIVERY_THREADS) < 0 || https_start(d) < 0 || smtp_start(d) < 0)
 		goto done;
 	daemon_log("serving %zu domain(s) as %s: https on port %u, smtp on port %u",
 		   d->conf->ndomains, d->hostname, d->conf->listen_https.port,

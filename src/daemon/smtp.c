@@ -17,7 +17,7 @@
 #include <event2/listener.h>
 
 #include "daemon.h"
-#include "maildir.h"
+#include "delivery.h"
 #include "smtp_session.h"
 
 #define SMTP_MAX_ERRORS 10
@@ -40,6 +40,8 @@ struct conn {
 	char peer[INET6_ADDRSTRLEN];
 	unsigned delivered;
 	bool closing; /* a last reply is being sent; free once it is out */
+	struct delivery_job *pending; /* a delivery the workers have not answered */
+	bool dead;    /* the connection is gone; free once pending is answered */
 };
 
 static void conn_free(struct conn *c)
@@ -57,6 +59,18 @@ static void conn_free(struct conn *c)
 		evutil_closesocket(c->fd);
 	smtp_session_free(c->s);
 	free(c);
+}
+
+/* Frees c now, or once its delivery is answered: a worker may be writing
+ * the message the session still owns. */
+static void conn_close(struct conn *c)
+{
+	if (c->pending == NULL) {
+		conn_free(c);
+		return;
+	}
+	c->dead = true;
+	bufferevent_disable(c->bev, EV_READ | EV_WRITE);
 }
 
 static enum smtp_rcpt_verdict on_rcpt(void *arg, const struct smtp_envelope *env,
@@ -103,66 +117,88 @@ static void header_safe(const char *in, char *out, size_t size)
 	out[i] = 0;
 }
 
-/* RFC 5321 4.4: the final delivery adds Return-Path and a Received line. */
-static int trace_headers(const struct conn *c, const struct smtp_envelope *env,
-			 const struct wkd_address *a, struct buf *out)
+/* RFC 5321 4.4: the final delivery adds Return-Path and a Received line,
+ * naming the recipient when there is only one (as Postfix does). */
+static int trace_headers(const struct conn *c, const struct smtp_envelope *env, struct buf *out)
 {
 	char date[64], helo[SMTP_SESSION_HOST_MAX + 1], from[SMTP_SESSION_PATH_MAX + 1];
+	char rcpt[WKD_LOCAL_MAX + WKD_DOMAIN_MAX + 16] = "";
 	time_t now = time(NULL);
 	struct tm tm;
 	header_safe(env->helo, helo, sizeof(helo));
 	header_safe(env->mail_from, from, sizeof(from));
+	if (env->rcpt_count == 1)
+		snprintf(rcpt, sizeof(rcpt), "\r\n\tfor <%s@%s>", env->rcpts[0].local, env->rcpts[0].domain);
 	gmtime_r(&now, &tm);
 	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S +0000", &tm);
 	return buf_appendf(out,
 			   "Return-Path: <%s>\r\n"
-			   "Received: from %s (%s)\r\n\tby %s (sealmaild) with %s\r\n"
-			   "\tfor <%s@%s>; %s\r\n",
+			   "Received: from %s (%s)\r\n\tby %s (sealmaild) with %s%s;\r\n\t%s\r\n",
 			   from, helo, c->peer, c->d->hostname,
-			   env->tls ? "ESMTPS" : (env->esmtp ? "ESMTP" : "SMTP"), a->local, a->domain,
-			   date);
+			   env->tls ? "ESMTPS" : (env->esmtp ? "ESMTP" : "SMTP"), rcpt, date);
 }
 
-static enum smtp_deliver_result deliver_one(struct conn *c, const struct smtp_envelope *env,
-					    const struct wkd_address *a, const uint8_t *msg,
-					    size_t len)
+static int flush_output(struct conn *c);
+static void on_read(struct bufferevent *bev, void *arg);
+
+/* In the loop, once the workers are done: now the session may say 250. */
+static void on_delivered(struct delivery_job *job)
 {
-	char path[4096], name[MAILDIR_NAME_SIZE];
-	struct buf copy;
-	enum smtp_deliver_result res = SMTP_DELIVER_TEMPFAIL;
-	buf_init(&copy, len + 4096);
-	if (maildir_of(c->d, a, path, sizeof(path)) < 0 || trace_headers(c, env, a, &copy) < 0 ||
-	    buf_append(&copy, msg, len) < 0)
-		goto done;
-	if (maildir_deliver(path, copy.data, copy.len, name, sizeof(name)) < 0) {
-		int e = errno;
-		daemon_log("smtp: %s: delivery to %s@%s failed: %s", c->peer, a->local, a->domain,
-			   strerror(e));
-		if (e == ENOSPC || e == EDQUOT || e == EFBIG)
-			res = SMTP_DELIVER_NOSPACE;
-		goto done;
+	struct conn *c = job->arg;
+	enum smtp_deliver_result r = job->result;
+	c->pending = NULL;
+	delivery_job_free(job);
+	if (c->dead) {
+		conn_free(c);
+		return;
 	}
-	daemon_log("smtp: %s: delivered %zu bytes to %s@%s as %s/new/%s", c->peer, copy.len,
-		   a->local, a->domain, path, name);
-	res = SMTP_DELIVER_OK;
-done:
-	buf_free(&copy);
-	return res;
+	if (r == SMTP_DELIVER_OK)
+		c->delivered++;
+	daemon_log("smtp: %s: message %s", c->peer, r == SMTP_DELIVER_OK ? "delivered" : "not delivered");
+	if (smtp_session_deliver_done(c->s, r) < 0 || flush_output(c) < 0) {
+		conn_free(c);
+		return;
+	}
+	bufferevent_enable(c->bev, EV_READ);
+	on_read(c->bev, c); /* commands pipelined behind the message */
 }
 
-/* Every recipient's copy is durable before this returns OK, so the 250
- * the session sends next never acknowledges a message a crash could lose. */
+static struct delivery_job *job_new(struct conn *c, const struct smtp_envelope *env,
+				    const uint8_t *msg, size_t len)
+{
+	struct delivery_job *job = calloc(1, sizeof(*job));
+	if (job == NULL || (job->paths = calloc(env->rcpt_count, sizeof(char *))) == NULL)
+		goto fail;
+	for (; job->npaths < env->rcpt_count; job->npaths++) {
+		char path[4096];
+		if (maildir_of(c->d, &env->rcpts[job->npaths], path, sizeof(path)) < 0 ||
+		    (job->paths[job->npaths] = strdup(path)) == NULL)
+			goto fail;
+	}
+	buf_init(&job->data, len + 4096);
+	if (trace_headers(c, env, &job->data) < 0 || buf_append(&job->data, msg, len) < 0)
+		goto fail;
+	job->done = on_delivered;
+	job->arg = c;
+	return job;
+fail:
+	delivery_job_free(job);
+	return NULL;
+}
+
+/* Hands the message to the delivery workers; the session answers once
+ * every recipient's copy is durable (on_delivered), so a 250 never
+ * acknowledges a message a crash could lose. */
 static enum smtp_deliver_result on_deliver(void *arg, const struct smtp_envelope *env,
 					   const uint8_t *msg, size_t len)
 {
 	struct conn *c = arg;
-	for (size_t i = 0; i < env->rcpt_count; i++) {
-		enum smtp_deliver_result r = deliver_one(c, env, &env->rcpts[i], msg, len);
-		if (r != SMTP_DELIVER_OK)
-			return r;
-	}
-	c->delivered++;
-	return SMTP_DELIVER_OK;
+	struct delivery_job *job = job_new(c, env, msg, len);
+	if (job == NULL)
+		return SMTP_DELIVER_TEMPFAIL;
+	c->pending = job;
+	delivery_submit(c->d, job);
+	return SMTP_DELIVER_PENDING;
 }
 
 static void conn_timeouts(struct conn *c)
@@ -222,11 +258,11 @@ static void on_write(struct bufferevent *bev, void *arg)
 	enum smtp_wait w = smtp_session_wait(c->s);
 	(void)bev;
 	if (c->closing || w == SMTP_WAIT_CLOSE) {
-		conn_free(c);
+		conn_close(c);
 		return;
 	}
 	if (w == SMTP_WAIT_TLS && start_tls(c) < 0) {
-		conn_free(c);
+		conn_close(c);
 		return;
 	}
 	bufferevent_enable(c->bev, EV_READ);
@@ -243,7 +279,7 @@ static void on_read(struct bufferevent *bev, void *arg)
 			break;
 		const uint8_t *data = evbuffer_pullup(in, -1);
 		if (smtp_session_feed(c->s, data, len, &used) < 0 || flush_output(c) < 0) {
-			conn_free(c);
+			conn_close(c);
 			return;
 		}
 		evbuffer_drain(in, used);
@@ -251,7 +287,7 @@ static void on_read(struct bufferevent *bev, void *arg)
 			break;
 	}
 	enum smtp_wait w = smtp_session_wait(c->s);
-	if (w == SMTP_WAIT_CLOSE || w == SMTP_WAIT_TLS ||
+	if (w == SMTP_WAIT_CLOSE || w == SMTP_WAIT_TLS || w == SMTP_WAIT_DELIVERY ||
 	    evbuffer_get_length(bufferevent_get_output(bev)) > SMTP_OUTPUT_HIGH)
 		bufferevent_disable(bev, EV_READ);
 	conn_timeouts(c);
@@ -264,7 +300,7 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 	if (what & BEV_EVENT_CONNECTED) {
 		/* the TLS handshake after STARTTLS finished */
 		if (smtp_session_starttls_done(c->s) < 0)
-			conn_free(c);
+			conn_close(c);
 		return;
 	}
 	if ((what & BEV_EVENT_TIMEOUT) && !c->closing) {
@@ -277,7 +313,7 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 		if (bufferevent_write(c->bev, bye, sizeof(bye) - 1) == 0)
 			return; /* on_write frees once it is out */
 	}
-	conn_free(c);
+	conn_close(c);
 }
 
 static size_t sessions_from(const struct smtp *m, const char *peer)

@@ -1,0 +1,40 @@
+/* delivery.h: Maildir delivery off the event loop.
+ *
+ * Each delivery fsyncs a file and a directory; done in the event loop, one
+ * session's fsyncs would hold up every other session. A small pool of
+ * threads does the writing instead, so deliveries for different sessions
+ * overlap, and the loop hears back through a pipe. Only the loop thread
+ * touches sessions: the threads see nothing but a job's paths and bytes. */
+#ifndef SEALMAIL_DELIVERY_H
+#define SEALMAIL_DELIVERY_H
+
+#include <stddef.h>
+
+#include "buf.h"
+#include "smtp_session.h"
+
+struct daemon;
+struct delivery_pool;
+
+struct delivery_job {
+	char **paths;         /* owned: one Maildir per recipient */
+	size_t npaths;
+	struct buf data;      /* owned: trace headers + message, as stored */
+	enum smtp_deliver_result result;
+	/* called in the loop thread once every path has the message (or one failed) */
+	void (*done)(struct delivery_job *job);
+	void *arg;            /* for done */
+	struct delivery_job *next;
+};
+
+/* Starts threads workers, and an event on d's loop for their answers. */
+int delivery_start(struct daemon *d, unsigned threads);
+/* Stops the workers (after the job each is on) and frees every job not
+ * yet answered; their sessions never got a 250. */
+void delivery_stop(struct daemon *d);
+/* Queues job; job->done runs later in the loop thread. The pool owns the
+ * job until then; done must free it (delivery_job_free). */
+void delivery_submit(struct daemon *d, struct delivery_job *job);
+void delivery_job_free(struct delivery_job *job);
+
+#endif
