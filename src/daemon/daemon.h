@@ -21,6 +21,7 @@
 struct https;
 struct smtp;
 struct delivery_pool;
+struct workers;
 
 struct daemon {
 	struct conf *conf;         /* owned */
@@ -34,7 +35,18 @@ struct daemon {
 	struct https *https;
 	struct smtp *smtp;
 	struct delivery_pool *delivery; /* Maildir writers (delivery.h) */
+	struct workers *workers;        /* HTTPS worker processes (workers.c) */
 };
+
+/* Forks n processes that each serve HTTPS on https_fd with their own event
+ * loop and store connection (the key directory is read-mostly; SQLite in
+ * WAL mode serves concurrent readers), restarting any that dies. They
+ * close smtp_fd, and die with the parent. Call before d->base exists. */
+int workers_start(struct daemon *d, int https_fd, int smtp_fd, unsigned n);
+/* Watches the workers from d->base (restarts); call once d->base exists. */
+int workers_watch(struct daemon *d);
+/* Stops every worker and waits for it. */
+void workers_stop(struct daemon *d);
 
 /* Logs one line to the daemon's log (stderr, or its copy once librnp's
  * stderr is silenced): "sealmaild: <message>". */
@@ -48,9 +60,10 @@ SSL_CTX *tls_server_ctx(const char *cert_file, const char *key_file);
  * non-blocking socket or -1 after logging why. */
 int daemon_listen(const struct conf_listen *l, const char *what);
 
-int https_start(struct daemon *d);
+/* Serve on an already listening socket (daemon_listen). */
+int https_start(struct daemon *d, int fd);
 void https_stop(struct daemon *d);
-int smtp_start(struct daemon *d);
+int smtp_start(struct daemon *d, int fd);
 void smtp_stop(struct daemon *d);
 
 #endif

@@ -193,9 +193,22 @@ done:
 	buf_free(&cert);
 }
 
+/* libevent frees a TLS connection without a close_notify; clients then
+ * take the close for a truncation attack and drop the TLS session, so
+ * every new connection pays a full handshake. Say goodbye properly. */
+static void on_close(struct evhttp_connection *evcon, void *arg)
+{
+	struct bufferevent *bev = evhttp_connection_get_bufferevent(evcon);
+	SSL *ssl = bev ? bufferevent_openssl_get_ssl(bev) : NULL;
+	(void)arg;
+	if (ssl != NULL && SSL_is_init_finished(ssl))
+		SSL_shutdown(ssl);
+}
+
 static void on_request(struct evhttp_request *req, void *arg)
 {
 	struct daemon *d = arg;
+	evhttp_connection_set_closecb(evhttp_request_get_connection(req), on_close, NULL);
 	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
 	const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
 	if (path != NULL && strcmp(path, PUBLISH_PATH) == 0) {
@@ -220,12 +233,11 @@ static struct bufferevent *tls_bev(struct event_base *base, void *arg)
 					      BEV_OPT_CLOSE_ON_FREE);
 }
 
-int https_start(struct daemon *d)
+int https_start(struct daemon *d, int fd)
 {
 	const struct conf *c = d->conf;
 	struct https *h = calloc(1, sizeof(*h));
-	int fd = daemon_listen(&c->listen_https, "https");
-	if (h == NULL || fd < 0 || (h->http = evhttp_new(d->base)) == NULL) {
+	if (h == NULL || (h->http = evhttp_new(d->base)) == NULL) {
 		free(h);
 		return -1;
 	}

@@ -81,7 +81,8 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 	event_base_loopexit(d->base, NULL);
 }
 
-static int daemon_init(struct daemon *d)
+/* What every process of the daemon needs, made before any fork. */
+static int daemon_prepare(struct daemon *d)
 {
 	const struct conf *c = d->conf;
 	if (c->hostname != NULL)
@@ -91,20 +92,36 @@ static int daemon_init(struct daemon *d)
 	buf_init(&d->key, STORE_CERT_MAX);
 	if (load_policy(d) < 0)
 		return -1;
-	int r = store_open(c->state_dir, &d->store);
-	if (r < 0) {
-		daemon_log("cannot open the store in %s: %s", c->state_dir, sm_strerror(r));
-		return -1;
-	}
 	if ((d->tls = tls_server_ctx(c->tls_certificate, c->tls_key)) == NULL)
 		return -1;
+	return 0;
+}
+
+/* The parent's own state, made after the workers are forked. */
+static int daemon_init(struct daemon *d)
+{
+	int r = store_open(d->conf->state_dir, &d->store);
+	if (r < 0) {
+		daemon_log("cannot open the store in %s: %s", d->conf->state_dir, sm_strerror(r));
+		return -1;
+	}
 	if ((d->base = event_base_new()) == NULL)
 		return -1;
 	return 0;
 }
 
+/* One HTTPS process per core: this one and the workers. */
+static unsigned https_workers(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	if (n < 2)
+		return 0;
+	return n > 16 ? 15 : (unsigned)n - 1;
+}
+
 static void daemon_free(struct daemon *d)
 {
+	workers_stop(d);
 	https_stop(d);
 	delivery_stop(d); /* before smtp_stop: answers go to live sessions */
 	smtp_stop(d);
@@ -120,20 +137,27 @@ static void daemon_free(struct daemon *d)
 static int cmd_serve(struct daemon *d)
 {
 	struct event *sigint = NULL, *sigterm = NULL;
-	int st = EX_SOFTWARE;
+	int st = EX_SOFTWARE, https_fd = -1, smtp_fd = -1;
 	daemon_quiet_library();
 	signal(SIGPIPE, SIG_IGN);
-	if (daemon_init(d) < 0)
+	if (daemon_prepare(d) < 0)
+		goto done;
+	if ((https_fd = daemon_listen(&d->conf->listen_https, "https")) < 0 ||
+	    (smtp_fd = daemon_listen(&d->conf->listen_smtp, "smtp")) < 0)
+		goto done;
+	if (workers_start(d, https_fd, smtp_fd, https_workers()) < 0 || daemon_init(d) < 0)
 		goto done;
 	sigint = evsignal_new(d->base, SIGINT, on_signal, d);
 	sigterm = evsignal_new(d->base, SIGTERM, on_signal, d);
-	if (!sigint || !sigterm || evsignal_add(sigint, NULL) || evsignal_add(sigterm, NULL))
+	if (!sigint || !sigterm || evsignal_add(sigint, NULL) || evsignal_add(sigterm, NULL) ||
+	    workers_watch(d) < 0)
 		goto done;
-	if (delivery_start(d, DELIVERY_THREADS) < 0 || https_start(d) < 0 || smtp_start(d) < 0)
+	if (delivery_start(d, DELIVERY_THREADS) < 0 || https_start(d, https_fd) < 0 ||
+	    smtp_start(d, smtp_fd) < 0)
 		goto done;
-	daemon_log("serving %zu domain(s) as %s: https on port %u, smtp on port %u",
-		   d->conf->ndomains, d->hostname, d->conf->listen_https.port,
-		   d->conf->listen_smtp.port);
+	daemon_log("serving %zu domain(s) as %s: https on port %u (%u worker processes besides "
+		   "this one), smtp on port %u", d->conf->ndomains, d->hostname,
+		   d->conf->listen_https.port, https_workers(), d->conf->listen_smtp.port);
 	st = event_base_dispatch(d->base) < 0 ? EX_SOFTWARE : 0;
 done:
 	if (sigint)

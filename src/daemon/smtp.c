@@ -54,6 +54,9 @@ static void conn_free(struct conn *c)
 	if (c->next)
 		c->next->prev = c->prev;
 	m->sessions--;
+	SSL *ssl = c->tls ? bufferevent_openssl_get_ssl(c->bev) : NULL;
+	if (ssl != NULL && SSL_is_init_finished(ssl))
+		SSL_shutdown(ssl); /* close_notify: an orderly end, not a truncation */
 	bufferevent_free(c->bev);
 	if (!c->tls)
 		evutil_closesocket(c->fd);
@@ -401,11 +404,10 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
 		conn_free(c);
 }
 
-int smtp_start(struct daemon *d)
+int smtp_start(struct daemon *d, int fd)
 {
 	struct smtp *m = calloc(1, sizeof(*m));
-	int fd = daemon_listen(&d->conf->listen_smtp, "smtp");
-	if (m == NULL || fd < 0) {
+	if (m == NULL) {
 		free(m);
 		return -1;
 	}
