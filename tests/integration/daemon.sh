@@ -8,9 +8,11 @@
 netns_enter "$@"
 : "${SEALMAILD:?SEALMAILD must point at the sealmaild binary}"
 
-netns_hosts "127.0.0.1 openpgpkey.jedi.test jedi.test mail.jedi.test"
+# tatooine.test has no openpgpkey.tatooine.test name: WKD clients must use
+# the direct method for it.
+netns_hosts "127.0.0.1 openpgpkey.jedi.test jedi.test mail.jedi.test tatooine.test"
 netns_ca
-netns_cert jedi openpgpkey.jedi.test jedi.test mail.jedi.test
+netns_cert jedi openpgpkey.jedi.test jedi.test mail.jedi.test tatooine.test
 mkdir -p "$T/state" "$T/mail"
 cat >"$T/sealmaild.conf" <<CONF
 state-dir $T/state
@@ -22,6 +24,10 @@ listen smtp 127.0.0.1:25
 max-message-size 1M
 max-recipients 5
 smtp-command-timeout 3s
+
+domain tatooine.test {
+	maildir-root $T/mail-tatooine
+}
 
 domain jedi.test {
 	maildir-root $T/mail
@@ -67,6 +73,11 @@ ok "path traversal is refused" bash -c "code=\$(curl -s -o /dev/null -w '%{http_
 G=$(new_gpg_home)
 ok "gpg --locate-external-keys finds Luke (advanced method)" bash -c \
 	"timeout 30 gpg --homedir $G --batch --status-fd 1 --auto-key-locate clear,wkd --locate-external-keys luke@jedi.test 2>/dev/null | grep -q '^\[GNUPG:\] IMPORT_OK'"
+BEN_TOKEN=$(D user add ben@tatooine.test | awk '/^publish token/ { print $NF }')
+sm "$T/ben" keygen ben@tatooine.test >/dev/null
+sm "$T/ben" publish ben@tatooine.test --token "$BEN_TOKEN" >/dev/null
+ok "gpg --locate-external-keys finds Ben (direct method)" bash -c \
+	"timeout 30 gpg --homedir $G --batch --status-fd 1 --auto-key-locate clear,wkd --locate-external-keys ben@tatooine.test 2>/dev/null | grep -q '^\[GNUPG:\] IMPORT_OK'"
 ok "gpg-wks-client --check finds Luke" bash -c "GNUPGHOME=$G timeout 30 /usr/lib/gnupg/gpg-wks-client --check luke@jedi.test"
 ok "an unknown address is not found by gpg-wks-client" bash -c "! GNUPGHOME=$G timeout 30 /usr/lib/gnupg/gpg-wks-client --check obiwan@jedi.test"
 ok "and Luke is still found afterwards by the same dirmngr" bash -c \
