@@ -44,23 +44,9 @@ netns_ca
 netns_cert jedi mail.jedi.test
 
 # sealmaild on 127.0.0.1:25.
-mkdir -p "$T/state" "$T/mail"
-cat >"$T/sealmaild.conf" <<CONF
-state-dir $T/state
-hostname mail.jedi.test
-tls-certificate $T/jedi.crt
-tls-key $T/jedi.key
-listen https 127.0.0.1:443
-listen smtp 127.0.0.1:25
-max-sessions 1000
-max-sessions-per-address 1000
-domain jedi.test {
-	maildir-root $T/mail
-}
-CONF
+sealmaild_conf "max-sessions 1000" "max-sessions-per-address 1000"
 "$SEALMAILD" user add luke@jedi.test -f "$T/sealmaild.conf" >/dev/null
-"$SEALMAILD" serve -f "$T/sealmaild.conf" 2>"$T/sealmaild.log" &
-for _ in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/25) 2>/dev/null && break; sleep 0.1; done
+sealmaild_start
 
 # Postfix on 127.0.0.2:25: every jedi.test address into one virtual Maildir,
 # owned by nobody. Otherwise Postfix's defaults (queue file fsynced before

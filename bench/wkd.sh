@@ -22,23 +22,10 @@ secs=${BENCH_SECONDS:-10}
 netns_hosts "127.0.0.1 openpgpkey.jedi.test" "127.0.0.2 nginx.jedi.test"
 netns_ca
 netns_cert jedi openpgpkey.jedi.test nginx.jedi.test
-mkdir -p "$T/state" "$T/mail" "$T/www/.well-known/openpgpkey/jedi.test/hu"
-cat >"$T/sealmaild.conf" <<CONF
-state-dir $T/state
-hostname openpgpkey.jedi.test
-tls-certificate $T/jedi.crt
-tls-key $T/jedi.key
-listen https 127.0.0.1:443
-listen smtp 127.0.0.1:25
-max-sessions 1000
-max-sessions-per-address 1000
-domain jedi.test {
-	maildir-root $T/mail
-}
-CONF
+mkdir -p "$T/www/.well-known/openpgpkey/jedi.test/hu"
+sealmaild_conf "max-sessions 1000" "max-sessions-per-address 1000"
 token=$("$SEALMAILD" user add luke@jedi.test -f "$T/sealmaild.conf" | awk '/^publish token/ { print $NF }')
-"$SEALMAILD" serve -f "$T/sealmaild.conf" 2>"$T/sealmaild.log" &
-for _ in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/443) 2>/dev/null && break; sleep 0.1; done
+sealmaild_start 443
 SEALMAIL_HOME=$T/luke "$SEALMAIL" keygen luke@jedi.test >/dev/null
 SEALMAIL_HOME=$T/luke "$SEALMAIL" publish luke@jedi.test --token "$token" >/dev/null
 path=/.well-known/openpgpkey/jedi.test/hu/pc53ux1dyd1rjnpyonebrx3aemurd8pf

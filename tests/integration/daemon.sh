@@ -13,26 +13,8 @@ netns_enter "$@"
 netns_hosts "127.0.0.1 openpgpkey.jedi.test jedi.test mail.jedi.test tatooine.test"
 netns_ca
 netns_cert jedi openpgpkey.jedi.test jedi.test mail.jedi.test tatooine.test
-mkdir -p "$T/state" "$T/mail"
-cat >"$T/sealmaild.conf" <<CONF
-state-dir $T/state
-hostname mail.jedi.test
-tls-certificate $T/jedi.crt
-tls-key $T/jedi.key
-listen https 127.0.0.1:443
-listen smtp 127.0.0.1:25
-max-message-size 1M
-max-recipients 5
-smtp-command-timeout 3s
-
-domain tatooine.test {
-	maildir-root $T/mail-tatooine
-}
-
-domain jedi.test {
-	maildir-root $T/mail
-}
-CONF
+sealmaild_conf "max-message-size 1M" "max-recipients 5" "smtp-command-timeout 3s"
+sealmaild_domain tatooine.test "$T/mail-tatooine"
 D() { "$SEALMAILD" "$@" -f "$T/sealmaild.conf"; }
 
 ok "sealmaild check accepts the configuration" D check
@@ -43,12 +25,7 @@ ok "user add prints a one-time token" test "${#TOKEN}" -eq 52
 ok "adding the same user again fails" status_is 73 D user add LUKE@jedi.test
 ok "a user outside the configured domains is refused" status_is 64 D user add lea@rebels.test
 
-"$SEALMAILD" serve -f "$T/sealmaild.conf" 2>"$T/sealmaild.log" &
-DPID=$!
-for _ in $(seq 50); do
-	(exec 3<>/dev/tcp/127.0.0.1/25) 2>/dev/null && break
-	sleep 0.1
-done
+sealmaild_start
 
 LUKE=$T/luke LEA=$T/lea HAN=$T/han
 sm "$LUKE" keygen luke@jedi.test >/dev/null

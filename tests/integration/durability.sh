@@ -11,18 +11,7 @@ netns_enter "$@"
 netns_hosts "127.0.0.1 mail.jedi.test"
 netns_ca
 netns_cert jedi mail.jedi.test
-mkdir -p "$T/state" "$T/mail"
-cat >"$T/sealmaild.conf" <<CONF
-state-dir $T/state
-hostname mail.jedi.test
-tls-certificate $T/jedi.crt
-tls-key $T/jedi.key
-listen https 127.0.0.1:443
-listen smtp 127.0.0.1:25
-domain jedi.test {
-	maildir-root $T/mail
-}
-CONF
+sealmaild_conf
 "$SEALMAILD" user add luke@jedi.test -f "$T/sealmaild.conf" >/dev/null
 
 # The killer: restarts sealmaild whenever it is gone, and kills it with

@@ -49,3 +49,38 @@ netns_cert() {
 	openssl x509 -req -in "$T/$name.csr" -CA "$T/ca.crt" -CAkey "$T/ca.key" -CAcreateserial \
 		-days 2 -extfile <(printf 'subjectAltName=%s\n' "${san%,}") -out "$T/$name.crt" 2>/dev/null
 }
+
+# sealmaild_conf [DIRECTIVE...]: writes $T/sealmaild.conf for one sealmaild
+# on 127.0.0.1 (HTTPS 443, SMTP 25) as mail.jedi.test, with the certificate
+# $T/jedi.{crt,key} (netns_cert jedi ...), state in $T/state and the domain
+# jedi.test delivering into $T/mail; each argument is one more global line.
+sealmaild_conf() {
+	mkdir -p "$T/state" "$T/mail"
+	{
+		printf 'state-dir %s\nhostname mail.jedi.test\n' "$T/state"
+		printf 'tls-certificate %s\ntls-key %s\n' "$T/jedi.crt" "$T/jedi.key"
+		printf 'listen https 127.0.0.1:443\nlisten smtp 127.0.0.1:25\n'
+		printf '%s\n' "$@"
+	} >"$T/sealmaild.conf"
+	sealmaild_domain jedi.test "$T/mail"
+}
+
+# sealmaild_domain NAME MAILDIR-ROOT: one more domain for $T/sealmaild.conf.
+sealmaild_domain() {
+	printf 'domain %s {\n\tmaildir-root %s\n}\n' "$1" "$2" >>"$T/sealmaild.conf"
+}
+
+# sealmaild_start [PORT]: runs sealmaild with $T/sealmaild.conf in the
+# background (its pid in DPID, its log in $T/sealmaild.log) and waits until
+# it accepts connections on 127.0.0.1:PORT (default 25).
+sealmaild_start() {
+	"$SEALMAILD" serve -f "$T/sealmaild.conf" 2>"$T/sealmaild.log" &
+	DPID=$!
+	for _ in $(seq 50); do
+		(exec 3<>"/dev/tcp/127.0.0.1/${1:-25}") 2>/dev/null && return 0
+		sleep 0.1
+	done
+	echo "sealmaild did not start:" >&2
+	cat "$T/sealmaild.log" >&2
+	return 1
+}

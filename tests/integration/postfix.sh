@@ -34,24 +34,9 @@ dnsmasq --keep-in-foreground --conf-file=/dev/null --listen-address=127.0.0.1 --
 	--mx-host=jedi.test,mail.jedi.test,10 2>"$T/dnsmasq.log" &
 
 # jedi.test: sealmaild, key directory and MX.
-mkdir -p "$T/state" "$T/mail"
-cat >"$T/sealmaild.conf" <<CONF
-state-dir $T/state
-hostname mail.jedi.test
-tls-certificate $T/jedi.crt
-tls-key $T/jedi.key
-listen https 127.0.0.1:443
-listen smtp 127.0.0.1:25
-max-message-size 1M
-smtp-command-timeout 10s
-
-domain jedi.test {
-	maildir-root $T/mail
-}
-CONF
+sealmaild_conf "max-message-size 1M" "smtp-command-timeout 10s"
 TOKEN=$("$SEALMAILD" user add luke@jedi.test -f "$T/sealmaild.conf" | awk '/^publish token/ { print $NF }')
-"$SEALMAILD" serve -f "$T/sealmaild.conf" 2>"$T/sealmaild.log" &
-for _ in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/25) 2>/dev/null && break; sleep 0.1; done
+sealmaild_start
 
 # rebels.test: Postfix as Lea's submission server, on 127.0.0.2 only (with
 # an address of its own as the MX, 127.0.0.1, it would bounce the mail as a

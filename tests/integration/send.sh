@@ -26,31 +26,13 @@ dnsmasq --keep-in-foreground --conf-file=/dev/null --listen-address=127.0.0.1 --
 	--mx-host=jedi.test,mail.jedi.test,10 "${MX[@]}" --dns-rr=nullmx.test,15,000000 \
 	--host-record=nullmx.test,127.0.0.9 2>"$T/dnsmasq.log" &
 
-mkdir -p "$T/state" "$T/mail"
-cat >"$T/sealmaild.conf" <<CONF
-state-dir $T/state
-hostname mail.jedi.test
-tls-certificate $T/jedi.crt
-tls-key $T/jedi.key
-listen https 127.0.0.1:443
-listen smtp 127.0.0.1:25
-max-message-size 1M
-max-recipients 5
-smtp-command-timeout 5s
-
-domain jedi.test {
-	maildir-root $T/mail
-}
-domain tatooine.test {
-	maildir-root $T/mail-tatooine
-}
-CONF
+sealmaild_conf "max-message-size 1M" "max-recipients 5" "smtp-command-timeout 5s"
+sealmaild_domain tatooine.test "$T/mail-tatooine"
 mkdir -p "$T/mail-tatooine"
 D() { "$SEALMAILD" "$@" -f "$T/sealmaild.conf"; }
 for u in luke@jedi.test yoda@jedi.test owen@tatooine.test; do D user add "$u" >"$T/add-${u%@*}.out"; done
 TOKEN=$(awk '/^publish token/ { print $NF }' "$T/add-luke.out")
-"$SEALMAILD" serve -f "$T/sealmaild.conf" 2>"$T/sealmaild.log" &
-for _ in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/25) 2>/dev/null && break; sleep 0.1; done
+sealmaild_start
 
 cat >"$T/fakesmtp.py" <<'PY'
 #!/usr/bin/env python3

@@ -9,28 +9,11 @@ netns_enter "$@"
 netns_hosts "127.0.0.1 mail.jedi.test"
 netns_ca
 netns_cert jedi mail.jedi.test
-mkdir -p "$T/state" "$T/mail"
-cat >"$T/sealmaild.conf" <<CONF
-state-dir $T/state
-hostname mail.jedi.test
-tls-certificate $T/jedi.crt
-tls-key $T/jedi.key
-listen https 127.0.0.1:443
-listen smtp 127.0.0.1:25
-max-message-size 1M
-max-recipients 2000
-max-sessions 3000
-max-sessions-per-address 3000
-smtp-command-timeout 8s
-domain jedi.test {
-	maildir-root $T/mail
-}
-CONF
+sealmaild_conf "max-message-size 1M" "max-recipients 2000" "max-sessions 3000" \
+	"max-sessions-per-address 3000" "smtp-command-timeout 8s"
 "$SEALMAILD" user add luke@jedi.test -f "$T/sealmaild.conf" >/dev/null
 ulimit -n 8192
-"$SEALMAILD" serve -f "$T/sealmaild.conf" 2>"$T/sealmaild.log" &
-DPID=$!
-for _ in $(seq 50); do (exec 3<>/dev/tcp/127.0.0.1/25) 2>/dev/null && break; sleep 0.1; done
+sealmaild_start
 
 # py SCRIPT: runs a python3 snippet with a connected SMTP helper:
 #   c = conn(); c.send(b"..."); c.reply() -> (code, text); c.replies(n)
