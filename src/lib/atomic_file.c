@@ -22,7 +22,7 @@ static int write_all(int fd, const uint8_t *p, size_t len)
 	return 0;
 }
 
-static int fsync_dir(const char *dir)
+int atomic_file_fsync_dir(const char *dir)
 {
 	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
@@ -54,7 +54,7 @@ int atomic_file_write(const char *dir, const char *name, const uint8_t *data, si
 		goto fail_closed;
 	if (rename(tmp, dst) < 0)
 		goto fail_closed;
-	return fsync_dir(dir);
+	return atomic_file_fsync_dir(dir);
 fail_open:
 	saved = errno;
 	close(fd);

@@ -18,4 +18,8 @@
 int atomic_file_write(const char *dir, const char *name, const uint8_t *data, size_t len,
 		      mode_t mode) SM_WUR;
 
+/* fsyncs the directory dir, so that entries created, renamed or linked in
+ * it survive a crash. SM_EIO with errno set on failure. */
+int atomic_file_fsync_dir(const char *dir) SM_WUR;
+
 #endif

@@ -10,6 +10,8 @@
 
 #include <sodium.h>
 
+#include "atomic_file.h"
+
 #define MAILDIR_PATH_MAX 4096
 #define MAILDIR_HOST_MAX 128 /* bytes of sanitised host name in a unique name */
 
@@ -49,18 +51,6 @@ static void unlink_keep_errno(const char *path)
 	errno = saved;
 }
 
-static int fsync_dir(const char *dir)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return SM_EIO;
-	int r = fsync(fd);
-	int saved = errno;
-	(void)close(fd);
-	errno = saved;
-	return r < 0 ? SM_EIO : 0;
-}
-
 /* Creates dir (0700) if it is missing; sets *ret_created when it did. */
 static int dir_ensure(const char *dir, int *ret_created)
 {
@@ -91,14 +81,14 @@ int maildir_ensure(const char *path)
 		r = dir_ensure(path, &created);
 	/* a directory exists durably only once its parent's entry is synced */
 	if (r == 0 && created)
-		r = fsync_dir(parent);
+		r = atomic_file_fsync_dir(parent);
 	for (size_t i = 0; r == 0 && i < sizeof(subdirs) / sizeof(subdirs[0]); i++) {
 		r = path_make(sub, path, subdirs[i], NULL);
 		if (r == 0)
 			r = dir_ensure(sub, &sub_created);
 	}
 	if (r == 0 && sub_created)
-		r = fsync_dir(path);
+		r = atomic_file_fsync_dir(path);
 	return r;
 }
 
@@ -194,7 +184,7 @@ static int tmp_publish(const char *tmp_path, const char *new_path, const char *n
 		unlink_keep_errno(tmp_path);
 		return SM_EIO;
 	}
-	if (fsync_dir(new_dir) < 0) {
+	if (atomic_file_fsync_dir(new_dir) < 0) {
 		/* Not durable, so not delivered: withdraw it so that the
 		 * sender's retry of a failed delivery makes no duplicate. */
 		unlink_keep_errno(new_path);
