@@ -44,6 +44,19 @@ sm() {
 	SEALMAIL_HOME="$home" "$SEALMAIL" "$@"
 }
 
+# count DIR: how many files are below DIR.
+count() { find "$1" -type f 2>/dev/null | wc -l; }
+
+# send HOME STDIN-FILE ARGS...: sealmail send as HOME's owner, its stderr
+# kept in $T/send.err and shown (so a failing test point says why).
+send() {
+	local home=$1 in=$2; shift 2
+	local st=0
+	SEALMAIL_HOME="$home" timeout 60 "$SEALMAIL" send "$@" <"$in" 2>"$T/send.err" || st=$?
+	cat "$T/send.err" >&2
+	return $st
+}
+
 # with_rss FILE COMMAND...: runs COMMAND (its status is returned) and writes
 # its peak resident set size in KiB to FILE.
 with_rss() {

@@ -81,14 +81,6 @@ chmod 600 "$T/relay.pw"
 printf 'relay smtp.rebels.test:587\nrelay-user lea\nrelay-password-file %s\ntimeout 10\n' "$T/relay.pw" >"$LEA/config"
 printf 'From: Lea <lea@rebels.test>\nTo: Luke <luke@jedi.test>\nSubject: The plans\n\nThey are in R2.\n' >"$T/letter"
 
-count() { find "$1" -type f 2>/dev/null | wc -l; }
-send() { # send HOME STDIN-FILE ARGS...: sealmail send, its stderr in $T/send.err
-	local home=$1 in=$2; shift 2
-	local st=0
-	SEALMAIL_HOME="$home" timeout 60 "$SEALMAIL" send "$@" <"$in" 2>"$T/send.err" || st=$?
-	cat "$T/send.err" >&2 # shown when the test point fails
-	return $st
-}
 export -f count send sm
 export T SEALMAIL
 # wait_for N DIR: until DIR holds N files (Postfix delivers after its 250).

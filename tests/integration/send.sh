@@ -225,16 +225,8 @@ for h in "$LUKE" "$YODA" "$OWEN"; do sm "$h" import < <(sm "$LEA" export lea@reb
 LEA_FPR=$(sm "$LEA" export lea@rebels.test | gpg --with-colons --import-options show-only --import 2>/dev/null |
 	awk -F: '/^fpr/ { print $10; exit }')
 
-count() { find "$1" -type f 2>/dev/null | wc -l; }
 newest() { ls -t "$1"/new/* | head -n 1; }
 letter() { printf 'From: Lea <lea@rebels.test>\n%bSubject: %s\n\n%b\n' "$1" "$2" "$3"; }
-send() { # send HOME STDIN-FILE ARGS...: sealmail send, its stderr in $T/send.err
-	local home=$1 in=$2; shift 2
-	local st=0
-	SEALMAIL_HOME="$home" timeout 60 "$SEALMAIL" send "$@" <"$in" 2>"$T/send.err" || st=$?
-	cat "$T/send.err" >&2 # shown when the test point fails
-	return $st
-}
 export -f count send sm
 export T SEALMAIL
 printf 'timeout 5\n' >"$LEA/config"
