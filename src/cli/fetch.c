@@ -70,6 +70,18 @@ static void set_common(CURL *h, const char *url, struct sink *s, char *errbuf)
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
 }
 
+int fetch_https_directory(const char *advanced, const char *direct, const uint8_t *post,
+			  size_t post_len, const char *bearer, struct buf *body,
+			  struct fetch_result *ret)
+{
+	fetch_https(advanced, post, post_len, bearer, body, ret);
+	if (ret->outcome != FETCH_NO_HOST)
+		return 0;
+	buf_reset(body);
+	fetch_https(direct, post, post_len, bearer, body, ret);
+	return 1;
+}
+
 void fetch_https(const char *url, const uint8_t *post, size_t post_len, const char *bearer,
 		 struct buf *body, struct fetch_result *ret)
 {

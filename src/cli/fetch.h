@@ -39,4 +39,12 @@ void fetch_global_init(void);
 void fetch_https(const char *url, const uint8_t *post, size_t post_len, const char *bearer,
 		 struct buf *body, struct fetch_result *ret);
 
+/* A domain's key directory, in the WKD draft's order: advanced (the host
+ * openpgpkey.DOMAIN) first, direct (DOMAIN itself) only when that host does
+ * not exist or does not answer. Same arguments as fetch_https; returns
+ * which URL (0: advanced, 1: direct) gave what is in body and ret. */
+int fetch_https_directory(const char *advanced, const char *direct, const uint8_t *post,
+			  size_t post_len, const char *bearer, struct buf *body,
+			  struct fetch_result *ret);
+
 #endif

@@ -26,21 +26,26 @@ static int fetch_failed(const char *url, const struct fetch_result *f)
 	return status[f->outcome];
 }
 
-/* Fetches the key by the advanced method, or by the direct one when the
- * advanced host does not exist (the WKD draft's order). */
+/* Fetches the key from the domain's directory; url gets the URL that answered. */
 static int wkd_get(const struct wkd_address *a, struct buf *cert, struct buf *url)
 {
 	struct fetch_result f;
-	if (wkd_url_advanced(a, url) < 0)
+	struct buf direct;
+	buf_init(&direct, url->max);
+	if (wkd_url_advanced(a, url) < 0 || wkd_url_direct(a, &direct) < 0) {
+		buf_free(&direct);
 		return EX_SOFTWARE;
-	fetch_https((const char *)url->data, NULL, 0, NULL, cert, &f);
-	if (f.outcome == FETCH_NO_HOST) {
-		buf_reset(url);
-		buf_reset(cert);
-		if (wkd_url_direct(a, url) < 0)
-			return EX_SOFTWARE;
-		fetch_https((const char *)url->data, NULL, 0, NULL, cert, &f);
 	}
+	int which = fetch_https_directory((const char *)url->data, (const char *)direct.data, NULL, 0,
+					  NULL, cert, &f);
+	if (which == 1) {
+		buf_reset(url);
+		if (buf_append(url, direct.data, direct.len) < 0)
+			which = -1;
+	}
+	buf_free(&direct);
+	if (which < 0)
+		return EX_SOFTWARE;
 	if (f.outcome != FETCH_OK)
 		return fetch_failed((const char *)url->data, &f);
 	if (f.status == 404) {

@@ -36,21 +36,25 @@ static int publish_url(const struct wkd_address *a, const char *host_prefix, str
 	return 0;
 }
 
-/* POSTs to openpgpkey.DOMAIN, or to DOMAIN when that host does not exist. */
+/* POSTs to the domain's directory; url gets the URL that answered. */
 static int upload(const struct wkd_address *a, const struct buf *cert, const char *token,
 		  struct buf *answer, struct fetch_result *f, struct buf *url)
 {
-	if (publish_url(a, "openpgpkey.", url) < 0)
-		return EX_SOFTWARE;
-	fetch_https((const char *)url->data, cert->data, cert->len, token, answer, f);
-	if (f->outcome != FETCH_NO_HOST)
-		return 0;
-	buf_reset(url);
-	buf_reset(answer);
-	if (publish_url(a, "", url) < 0)
-		return EX_SOFTWARE;
-	fetch_https((const char *)url->data, cert->data, cert->len, token, answer, f);
-	return 0;
+	struct buf direct;
+	int st = EX_SOFTWARE;
+	buf_init(&direct, url->max);
+	if (publish_url(a, "openpgpkey.", url) < 0 || publish_url(a, "", &direct) < 0)
+		goto done;
+	if (fetch_https_directory((const char *)url->data, (const char *)direct.data, cert->data,
+				  cert->len, token, answer, f) == 1) {
+		buf_reset(url);
+		if (buf_append(url, direct.data, direct.len) < 0)
+			goto done;
+	}
+	st = 0;
+done:
+	buf_free(&direct);
+	return st;
 }
 
 static int report(const char *address, const struct pgp_fpr *fpr, const struct buf *url,
