@@ -49,11 +49,14 @@ struct lookup_info {
 	struct pgp_fpr fpr;
 	char source[1024];
 	const char *pin_state;
+	char proof[256]; /* what the transparency log proved, or why nothing */
 };
 
-/* Finds address's key in its domain's Web Key Directory, checks it against
- * the pin (accept: take a changed key), imports it into c->ctx, and saves
- * the key store and the pin. Prints nothing on success; on failure says
+/* Finds address's key with a lookup proof from its domain's transparency
+ * log (transparency.h), or, for a domain that has never served one, in its
+ * Web Key Directory; checks it against the pin (a changed key is taken if
+ * the log proves it, or if accept), imports it into c->ctx, and saves the
+ * key store and the pin. Prints nothing on success; on failure says
  * why and returns the exit status (EX_NOUSER: the directory has no key). */
 int lookup_address(struct cli *c, const char *address, bool accept, struct lookup_info *ret);
 
@@ -66,5 +69,6 @@ int cmd_read(int argc, char **argv);
 int cmd_lookup(int argc, char **argv);
 int cmd_publish(int argc, char **argv);
 int cmd_send(int argc, char **argv);
+int cmd_monitor(int argc, char **argv);
 
 #endif

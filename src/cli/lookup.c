@@ -1,5 +1,7 @@
-/* sealmail lookup [--accept-new-key] ADDRESS: find a correspondent's key in
- * their domain's Web Key Directory, check it, pin it, and keep it. */
+/* sealmail lookup [--accept-new-key] ADDRESS: find a correspondent's key
+ * with a lookup proof from their domain's transparency log (or, for a
+ * domain without one, in its Web Key Directory), check it, pin it, and
+ * keep it. */
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -7,6 +9,7 @@
 #include "cli.h"
 #include "fetch.h"
 #include "pins.h"
+#include "transparency.h"
 #include "wkd.h"
 
 #define LOOKUP_MAX (1u << 20) /* a served key larger than this is refused */
@@ -81,14 +84,20 @@ static int served_cert(const char *address, const struct buf *served, struct buf
 	return st;
 }
 
-/* Trust on first use: a pinned address must keep its key. */
+/* A pinned address must keep its key, unless the transparency log proves
+ * the change (proven): then the owner's monitor is what guards it. */
 static int check_pin(const struct pins *pins, const char *address, const struct pgp_fpr *fpr,
-		     bool accept, const char **ret_state)
+		     bool accept, bool proven, const char **ret_state)
 {
 	const struct pgp_fpr *pinned = pins_get(pins, address);
 	*ret_state = pinned == NULL ? "new: pinned on first use" : "matches the pinned key";
 	if (pinned == NULL || strcmp(pinned->hex, fpr->hex) == 0)
 		return 0;
+	if (proven) {
+		*ret_state = "changed: the transparency log proves the new key was published for "
+			     "this address (its owner's monitor would see a change they did not make)";
+		return 0;
+	}
 	if (accept) {
 		*ret_state = "changed: the new key replaces the pinned one, as you asked";
 		return 0;
@@ -101,14 +110,14 @@ static int check_pin(const struct pins *pins, const char *address, const struct 
 }
 
 static int keep(struct cli *c, const char *address, const struct buf *cert,
-		const struct pgp_fpr *fpr, bool accept, const char **ret_state)
+		const struct pgp_fpr *fpr, bool accept, bool proven, const char **ret_state)
 {
 	struct pins pins;
 	if (pins_load(c->home, &pins) < 0) {
 		cli_error("cannot read %s/%s", c->home, PINS_FILE);
 		return EX_IOERR;
 	}
-	int st = check_pin(&pins, address, fpr, accept, ret_state);
+	int st = check_pin(&pins, address, fpr, accept, proven, ret_state);
 	if (st == 0 && pgp_import(c->ctx, cert->data, cert->len, PGP_IMPORT_PUBLIC, NULL) < 0)
 		st = EX_SOFTWARE;
 	if (st == 0 && pins_set(&pins, address, fpr) < 0)
@@ -123,6 +132,47 @@ static int keep(struct cli *c, const char *address, const struct buf *cert,
 	return st;
 }
 
+/* The served key: from the verified lookup proof, or from WKD when the
+ * domain has no transparency log. */
+static int find_served(struct cli *c, const struct wkd_address *a, const char *address,
+		       struct buf *served, struct lookup_info *ret, bool *ret_proven)
+{
+	struct kt_lookup kl;
+	struct buf url;
+	int st = kt_lookup(c, address, &kl);
+	*ret_proven = false;
+	if (st == KT_NO_LOG) {
+		kt_lookup_free(&kl);
+		buf_init(&url, 4096);
+		st = wkd_get(a, served, &url);
+		if (st == 0)
+			snprintf(ret->source, sizeof(ret->source), "%s", (const char *)url.data);
+		snprintf(ret->proof, sizeof(ret->proof),
+			 "none: %s serves no transparency log; the key is trusted on first use only",
+			 a->domain);
+		buf_free(&url);
+		return st;
+	}
+	if (st == 0 && kl.res.found != KT_PRESENT) {
+		cli_error("%s has no key: %s's transparency log proves the address absent "
+			  "(checkpoint %llu)", address, a->domain, (unsigned long long)kl.res.size);
+		st = EX_NOUSER;
+	}
+	if (st == 0 && buf_append(served, kl.res.key, kl.res.key_len) < 0)
+		st = EX_DATAERR;
+	if (st == 0) {
+		*ret_proven = true;
+		snprintf(ret->source, sizeof(ret->source), "%s", kl.source);
+		snprintf(ret->proof, sizeof(ret->proof),
+			 "version %llu of the entry (epoch %llu), in checkpoint %llu, cosigned by %zu "
+			 "witness(es) you trust", (unsigned long long)kl.res.counter,
+			 (unsigned long long)kl.res.epoch, (unsigned long long)kl.res.size,
+			 kl.res.cosigned);
+	}
+	kt_lookup_free(&kl);
+	return st;
+}
+
 int lookup_address(struct cli *c, const char *address, bool accept, struct lookup_info *ret)
 {
 	struct wkd_address a;
@@ -130,25 +180,23 @@ int lookup_address(struct cli *c, const char *address, bool accept, struct looku
 		cli_error("'%s' is not an email address", address);
 		return EX_USAGE;
 	}
-	struct buf served, cert, url;
+	struct buf served, cert;
 	struct pgp_fpr fpr;
 	const char *state = "";
+	bool proven = false;
 	buf_init(&served, LOOKUP_MAX);
 	buf_init(&cert, LOOKUP_MAX);
-	buf_init(&url, 4096);
-	int st = wkd_get(&a, &served, &url);
+	int st = find_served(c, &a, address, &served, ret, &proven);
 	if (st == 0)
 		st = served_cert(address, &served, &cert, &fpr);
 	if (st == 0)
-		st = keep(c, address, &cert, &fpr, accept, &state);
+		st = keep(c, address, &cert, &fpr, accept, proven, &state);
 	if (st == 0) {
 		ret->fpr = fpr;
 		ret->pin_state = state;
-		snprintf(ret->source, sizeof(ret->source), "%s", (const char *)url.data);
 	}
 	buf_free(&served);
 	buf_free(&cert);
-	buf_free(&url);
 	return st;
 }
 
@@ -183,8 +231,8 @@ int cmd_lookup(int argc, char **argv)
 	if (st == 0)
 		st = lookup_address(&c, address, accept, &info);
 	if (st == 0)
-		printf("%s\n  fingerprint %s\n  source      %s\n  pin         %s\n", address,
-		       info.fpr.hex, info.source, info.pin_state);
+		printf("%s\n  fingerprint %s\n  source      %s\n  proof       %s\n  pin         %s\n",
+		       address, info.fpr.hex, info.source, info.proof, info.pin_state);
 	cli_close(&c);
 	return st;
 }

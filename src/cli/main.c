@@ -21,6 +21,7 @@ static const struct verb verbs[] = {
 	{"publish", cmd_publish, "publish ADDRESS --token T  upload your key to your domain"},
 	{"lookup", cmd_lookup, "lookup [--accept-new-key] ADDRESS  find, check and pin ADDRESS's key"},
 	{"send", cmd_send, "send [-t] [-f SENDER] [RECIPIENT...]  seal and deliver the message on stdin"},
+	{"monitor", cmd_monitor, "monitor ADDRESS...      check your own entries in your domain's transparency log"},
 };
 
 static int usage(FILE *f, int status)

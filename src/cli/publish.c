@@ -1,20 +1,28 @@
-/* sealmail publish ADDRESS --token TOKEN: upload the user's own
- * certificate to their domain's key directory (sealmaild), with the
- * one-time token the domain's administrator gave them. */
+/* sealmail publish ADDRESS --token TOKEN [--wait SECONDS]: upload the
+ * user's own certificate to their domain's key directory (sealmaild), with
+ * the one-time token the domain's administrator gave them, then wait until
+ * the domain's transparency log proves it is served. */
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "fetch.h"
+#include "kt.h"
+#include "transparency.h"
 #include "wkd.h"
+
+#define WAIT_DEFAULT 300 /* seconds; an epoch is 60 s by default */
 
 #define PUBLISH_ANSWER_MAX 4096
 #define PUBLISH_PATH "/sealmail/v1/publish?address="
 
 static int publish_usage(void)
 {
-	fprintf(cli_stderr(), "usage: sealmail publish ADDRESS --token TOKEN\n");
+	fprintf(cli_stderr(), "usage: sealmail publish ADDRESS --token TOKEN [--wait SECONDS]\n");
 	return EX_USAGE;
 }
 
@@ -66,7 +74,7 @@ static int report(const char *address, const struct pgp_fpr *fpr, const struct b
 		return f->outcome == FETCH_TIMEOUT ? EX_TEMPFAIL : EX_UNAVAILABLE;
 	}
 	if (f->status == 200) {
-		printf("published %s for %s\n  to %s\n", fpr->hex, address, (const char *)url->data);
+		printf("accepted %s for %s\n  by %s\n", fpr->hex, address, (const char *)url->data);
 		return 0;
 	}
 	cli_error("the directory refused the key (HTTP %ld): %.*s", f->status,
@@ -74,17 +82,78 @@ static int report(const char *address, const struct pgp_fpr *fpr, const struct b
 	return f->status == 403 || f->status == 401 ? EX_NOPERM : EX_DATAERR;
 }
 
+/* Whether the proof shows our key at the version we expect. */
+static int committed(const char *address, const struct pgp_fpr *ours, const struct kt_lookup *kl,
+		     uint64_t want)
+{
+	pgp_ctx *scratch = NULL;
+	struct pgp_fpr fpr;
+	int ok = 0;
+	if (kl->res.found != KT_PRESENT || kl->res.counter != want || pgp_ctx_new(&scratch) < 0)
+		return 0;
+	if (pgp_import(scratch, kl->res.key, kl->res.key_len, PGP_IMPORT_PUBLIC, NULL) == 0 &&
+	    pgp_find_by_address(scratch, address, false, &fpr) == 0)
+		ok = strcmp(fpr.hex, ours->hex) == 0;
+	pgp_ctx_free(scratch);
+	return ok;
+}
+
+/* Polls the lookup proof until our key is in the log (or the wait ends). */
+static int wait_committed(struct cli *c, const char *address, const struct pgp_fpr *fpr,
+			  unsigned wait)
+{
+	uint64_t want = 0;
+	time_t end = time(NULL) + (time_t)wait;
+	if (kt_own_changes(c, address, &want) < 0)
+		return EX_SOFTWARE;
+	for (;;) {
+		struct kt_lookup kl;
+		int st = kt_lookup(c, address, &kl);
+		if (st == 0 && committed(address, fpr, &kl, want)) {
+			printf("published: version %llu of %s is in %s's transparency log (epoch %llu, "
+			       "checkpoint %llu, cosigned by %zu witness(es))\n",
+			       (unsigned long long)kl.res.counter, address, strchr(address, '@') + 1,
+			       (unsigned long long)kl.res.epoch, (unsigned long long)kl.res.size,
+			       kl.res.cosigned);
+			kt_lookup_free(&kl);
+			return 0;
+		}
+		kt_lookup_free(&kl);
+		if (st == KT_NO_LOG)
+			return 0; /* a directory without a log serves it at once */
+		if (st != 0 && st != EX_TEMPFAIL)
+			return st;
+		if (time(NULL) >= end) {
+			cli_error("the key was accepted but is not in the transparency log yet; "
+				  "check later with: sealmail monitor %s", address);
+			return EX_TEMPFAIL;
+		}
+		sleep(1);
+	}
+}
+
 int cmd_publish(int argc, char **argv)
 {
-	static const struct option opts[] = {{"token", required_argument, NULL, 't'}, {0, 0, 0, 0}};
+	static const struct option opts[] = {{"token", required_argument, NULL, 't'},
+					     {"wait", required_argument, NULL, 'w'},
+					     {0, 0, 0, 0}};
 	const char *token = NULL;
 	struct wkd_address a;
+	unsigned wait = WAIT_DEFAULT;
+	char *end;
 	int o;
 	optind = 1;
 	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (o != 't')
+		if (o == 't') {
+			token = optarg;
+		} else if (o == 'w') {
+			unsigned long v = strtoul(optarg, &end, 10);
+			if (*optarg == 0 || *end != 0 || v > 86400)
+				return publish_usage();
+			wait = (unsigned)v;
+		} else {
 			return publish_usage();
-		token = optarg;
+		}
 	}
 	if (optind != argc - 1 || token == NULL || token[0] == 0)
 		return publish_usage();
@@ -111,6 +180,12 @@ int cmd_publish(int argc, char **argv)
 		st = upload(&a, &cert, token, &answer, &f, &url);
 	if (st == 0)
 		st = report(address, &fpr, &url, &answer, &f);
+	if (st == 0 && kt_own_bump(&c, address) < 0) {
+		cli_error("cannot record the publication in %s/kt-own", c.home);
+		st = EX_CANTCREAT;
+	}
+	if (st == 0 && wait > 0)
+		st = wait_committed(&c, address, &fpr, wait);
 	buf_free(&cert);
 	buf_free(&answer);
 	buf_free(&url);

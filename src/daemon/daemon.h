@@ -1,8 +1,10 @@
 /* daemon.h: what sealmaild's parts share: the configuration, the store,
  * the TLS context and the event loop, plus logging.
  *
- * One process, one libevent loop, one thread: the HTTPS key directory
- * (https.c) and the SMTP MX (smtp.c) are two sets of callbacks on it.
+ * One libevent loop in the parent: the HTTPS key directory (https.c) and
+ * the SMTP MX (smtp.c) are two sets of callbacks on it; Maildir writers
+ * (delivery.c) and the transparency epochs (epoch.c) are threads beside
+ * it, and HTTPS worker processes (workers.c) serve the directory too.
  * Privilege separation and sandboxing come later (issue 5). */
 #ifndef SEALMAIL_DAEMON_H
 #define SEALMAIL_DAEMON_H
@@ -22,6 +24,7 @@ struct https;
 struct smtp;
 struct delivery_pool;
 struct workers;
+struct kt;
 
 struct daemon {
 	struct conf *conf;         /* owned */
@@ -36,6 +39,7 @@ struct daemon {
 	struct smtp *smtp;
 	struct delivery_pool *delivery; /* Maildir writers (delivery.h) */
 	struct workers *workers;        /* HTTPS worker processes (workers.c) */
+	struct kt *kt;                  /* key transparency (transparency.h) */
 };
 
 /* Forks n processes that each serve HTTPS on https_fd with their own event

@@ -1,6 +1,7 @@
 /* https.c: the key directory over HTTPS (libevent's evhttp over
- * bufferevent_openssl): WKD answers from wkd_http_route(), and the
- * publication endpoint POST /sealmail/v1/publish. */
+ * bufferevent_openssl): WKD answers from wkd_http_route(), the
+ * publication endpoint POST /sealmail/v1/publish, and the transparency
+ * endpoints under /.well-known/sealmail/ (kt_http.c). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include <event2/keyvalq_struct.h>
 
 #include "daemon.h"
+#include "transparency.h"
 #include "wkd.h"
 #include "wkd_http.h"
 
@@ -142,7 +144,7 @@ static void publish_result(struct evhttp_request *req, int r, const char *addres
 	char text[160];
 	if (r == 0) {
 		daemon_log("https: published %s for %s", fpr->hex, address);
-		snprintf(text, sizeof(text), "published %s\n", fpr->hex);
+		snprintf(text, sizeof(text), "accepted %s; served from the next epoch\n", fpr->hex);
 		reply_text(req, 200, text);
 	} else if (r == SM_EINVAL || r == SM_ENOTFOUND || r == SM_EEXIST) {
 		daemon_log("https: publish for %s refused: bad, used or unknown token", address);
@@ -220,6 +222,8 @@ static void on_request(struct evhttp_request *req, void *arg)
 		handle_publish(d, req, evhttp_uri_get_query(uri));
 		return;
 	}
+	if (path != NULL && kt_http_handle(d, req, path, evhttp_uri_get_query(uri)))
+		return;
 	handle_wkd(d, req);
 }
 

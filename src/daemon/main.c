@@ -18,6 +18,7 @@
 
 #include "daemon.h"
 #include "delivery.h"
+#include "transparency.h"
 #include "mime.h"
 #include "wkd_http.h"
 
@@ -94,7 +95,7 @@ static int daemon_prepare(struct daemon *d)
 		return -1;
 	if ((d->tls = tls_server_ctx(c->tls_certificate, c->tls_key)) == NULL)
 		return -1;
-	return 0;
+	return kt_keys_load(d);
 }
 
 /* The parent's own state, made after the workers are forked. */
@@ -122,6 +123,7 @@ static unsigned https_workers(void)
 static void daemon_free(struct daemon *d)
 {
 	workers_stop(d);
+	kt_epoch_stop(d);
 	https_stop(d);
 	delivery_stop(d); /* before smtp_stop: answers go to live sessions */
 	smtp_stop(d);
@@ -129,6 +131,7 @@ static void daemon_free(struct daemon *d)
 		event_base_free(d->base);
 	SSL_CTX_free(d->tls);
 	store_close(d->store);
+	kt_free(d);
 	buf_free(&d->policy);
 	buf_free(&d->key);
 	conf_free(d->conf);
@@ -152,7 +155,8 @@ static int cmd_serve(struct daemon *d)
 	if (!sigint || !sigterm || evsignal_add(sigint, NULL) || evsignal_add(sigterm, NULL) ||
 	    workers_watch(d) < 0)
 		goto done;
-	if (delivery_start(d, DELIVERY_THREADS) < 0 || https_start(d, https_fd) < 0 ||
+	if (kt_epoch_start(d) < 0 || delivery_start(d, DELIVERY_THREADS) < 0 ||
+	    https_start(d, https_fd) < 0 ||
 	    smtp_start(d, smtp_fd) < 0)
 		goto done;
 	daemon_log("serving %zu domain(s) as %s: https on port %u (%u worker processes besides "

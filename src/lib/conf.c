@@ -70,6 +70,8 @@ static const struct directive directives[] = {
 	{"smtp-command-timeout", GLOBAL_AT(smtp_command_timeout), false, parse_duration, 1, DAY},
 	{"smtp-data-timeout", GLOBAL_AT(smtp_data_timeout), false, parse_duration, 1, DAY},
 	{"http-request-timeout", GLOBAL_AT(http_request_timeout), false, parse_duration, 1, DAY},
+	{"epoch-interval", GLOBAL_AT(epoch_interval), false, parse_duration, 1, DAY},
+	{"witnesses-file", GLOBAL_AT(witnesses_file), false, parse_path, 0, 0},
 	{"maildir-root", DOMAIN_AT(maildir_root), true, parse_path, 0, 0},
 	{"wkd", DOMAIN_AT(wkd), false, parse_bool, 0, 0},
 	{"mx", DOMAIN_AT(mx), false, parse_bool, 0, 0},
@@ -637,6 +639,7 @@ static void set_defaults(struct conf *c)
 	c->smtp_command_timeout = 5 * 60;
 	c->smtp_data_timeout = 10 * 60;
 	c->http_request_timeout = 10;
+	c->epoch_interval = 60;
 }
 
 int conf_parse(const char *data, size_t len, struct conf **ret, char *err, size_t err_size)
@@ -678,6 +681,7 @@ void conf_free(struct conf *c)
 	free(c->tls_certificate);
 	free(c->tls_key);
 	free(c->policy_file);
+	free(c->witnesses_file);
 	free(c);
 }
 

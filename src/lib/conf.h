@@ -58,6 +58,8 @@ struct conf {
 	unsigned smtp_command_timeout;   /* default 300 */
 	unsigned smtp_data_timeout;      /* default 600 */
 	unsigned http_request_timeout;   /* default 10 */
+	unsigned epoch_interval;         /* default 60: pending key changes are committed this often */
+	char *witnesses_file;            /* absolute; NULL: checkpoints are not submitted to witnesses */
 	struct conf_domain *domains;     /* in file order, names unique */
 	size_t ndomains;                 /* 1 to CONF_DOMAINS_MAX */
 };

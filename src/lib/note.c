@@ -6,6 +6,8 @@
  * exactly at the end of its input, and verification allocates nothing. */
 #include "note.h"
 
+#include "b64.h"
+
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -118,50 +120,7 @@ static int cur_done(const struct cur *c)
 	return c->off == c->len;
 }
 
-/* ---- encodings ---- */
-
-/* libsodium 1.0.18's sodium_base642bin() decodes some bytes >= 0x80 as
- * base64 digits (found by fuzz_note: "\xcb\xb5" read as "//"), which would
- * let one root hash or signature have many spellings; only the RFC 4648
- * alphabet and padding get through to it. */
-static int b64_alphabet(const uint8_t *s, size_t len)
-{
-	for (size_t i = 0; i < len; i++) {
-		uint8_t c = s[i];
-		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-		      c == '+' || c == '/' || c == '='))
-			return 0;
-	}
-	return 1;
-}
-
-/* Strict standard base64 with padding (RFC 4648 section 4, as every C2SP
- * spec says): libsodium's original variant rejects missing padding,
- * non-zero trailing bits and, with no end pointer, trailing bytes. */
-static int b64_decode(const uint8_t *s, size_t len, uint8_t *out, size_t max, size_t *ret_len)
-{
-	size_t n = 0;
-	if (len == 0 || len > sodium_base64_ENCODED_LEN(max, sodium_base64_VARIANT_ORIGINAL) - 1 ||
-	    !b64_alphabet(s, len))
-		return SM_EPARSE;
-	if (sodium_base642bin(out, max, (const char *)s, len, NULL, &n, NULL,
-			      sodium_base64_VARIANT_ORIGINAL) != 0)
-		return SM_EPARSE;
-	*ret_len = n;
-	return 0;
-}
-
-/* Appends base64 of at most 96 bytes (every payload this module writes). */
-static int b64_append(struct buf *out, const uint8_t *bin, size_t len)
-{
-	char s[sodium_base64_ENCODED_LEN(96, sodium_base64_VARIANT_ORIGINAL)];
-	if (len > 96)
-		return SM_EINVAL;
-	sodium_bin2base64(s, sizeof(s), bin, len, sodium_base64_VARIANT_ORIGINAL);
-	int r = buf_append_str(out, s);
-	sodium_memzero(s, sizeof(s)); /* a signer key passes through here */
-	return r;
-}
+/* ---- encodings (base64: b64.h) ---- */
 
 static void put_be(uint8_t *p, uint64_t v, size_t n)
 {

@@ -11,26 +11,11 @@
 #include <sodium.h>
 #include <sqlite3.h>
 
+#include "store_internal.h"
 #include "wkd.h"
 
 #define TOKEN_RAW_LEN 32
 #define TOKEN_HASH_LEN crypto_hash_sha256_BYTES
-
-/* Every statement the store runs, prepared once at open. Parameters are
- * always bound, never spliced into the text. */
-enum stmt_id {
-	ST_BEGIN,
-	ST_COMMIT,
-	ST_ROLLBACK,
-	ST_USER_FIND,
-	ST_USER_ADD,
-	ST_TOKEN_USE,
-	ST_CERT_PUT,
-	ST_KEY_BY_HASH,
-	ST_USER_COUNT,
-	ST_USER_LIST,
-	ST_COUNT
-};
 
 #define SQL_NOW "CAST(strftime('%s', 'now') AS INTEGER)"
 
@@ -47,8 +32,13 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_TOKEN_USE] = "UPDATE users SET token_used = 1 WHERE id = ?1 AND token_used = 0",
 	[ST_CERT_PUT] = "INSERT INTO certs (user_id, cert, published) VALUES (?1, ?2, " SQL_NOW ")"
 			" ON CONFLICT (user_id) DO UPDATE"
-			" SET cert = excluded.cert, published = excluded.published",
-	[ST_KEY_BY_HASH] = "SELECT c.cert FROM users u JOIN certs c ON c.user_id = u.id"
+			" SET cert = excluded.cert, published = excluded.published,"
+			" version = certs.version + 1",
+	/* WKD serves the version the transparency map commits to, never a
+	 * newer one still waiting for its epoch. */
+	[ST_KEY_BY_HASH] = "SELECT v.cert FROM users u"
+			   " JOIN kt_leaves l ON l.user_id = u.id"
+			   " JOIN kt_versions v ON v.user_id = u.id AND v.counter = l.counter"
 			   " WHERE u.domain = ?1 AND u.wkd_hash = ?2",
 	[ST_USER_COUNT] = "SELECT count(*), count(c.user_id)"
 			  " FROM users u LEFT JOIN certs c ON c.user_id = u.id",
@@ -58,10 +48,6 @@ static const char *const stmt_sql[ST_COUNT] = {
 			 " ORDER BY u.domain, u.local",
 };
 
-struct store {
-	sqlite3 *db;
-	sqlite3_stmt *st[ST_COUNT];
-};
 
 /* ---- errors ---------------------------------------------------------- */
 
@@ -87,7 +73,7 @@ static const struct sql_err_map sql_errs[] = {
 
 /* Maps a SQLite result code (extended codes are on) to an sm_err; sets
  * errno for SM_EIO as err.h promises. */
-static int sql_err(sqlite3 *db, int rc)
+int store_sql_err(sqlite3 *db, int rc)
 {
 	if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY)
 		return SM_EEXIST;
@@ -106,7 +92,7 @@ static int sql_err(sqlite3 *db, int rc)
 /* Ends every use of a prepared statement, on every path: resets it and
  * drops its bindings (which may point into the caller's memory). errno is
  * kept for the caller. */
-static int stmt_end(sqlite3_stmt *st, int r)
+int store_stmt_end(sqlite3_stmt *st, int r)
 {
 	int saved = errno;
 	sqlite3_reset(st);
@@ -120,19 +106,19 @@ static int stmt_run(store *s, enum stmt_id id)
 {
 	sqlite3_stmt *st = s->st[id];
 	int rc = sqlite3_step(st);
-	return stmt_end(st, rc == SQLITE_DONE ? 0 : sql_err(s->db, rc));
+	return store_stmt_end(st, rc == SQLITE_DONE ? 0 : store_sql_err(s->db, rc));
 }
 
 /* ---- transactions ---------------------------------------------------- */
 
-static int tx_begin(store *s)
+int store_tx_begin(store *s)
 {
 	return stmt_run(s, ST_BEGIN);
 }
 
 /* Safe to call when no transaction is open: SQLite itself rolls back on
  * some errors (disk full, I/O), and BEGIN may have failed. */
-static void tx_rollback(store *s)
+void store_tx_rollback(store *s)
 {
 	int saved = errno;
 	if (!sqlite3_get_autocommit(s->db))
@@ -142,11 +128,11 @@ static void tx_rollback(store *s)
 
 /* With synchronous=FULL in WAL mode, COMMIT returns once the WAL is
  * fsynced: only then may the caller acknowledge. */
-static int tx_commit(store *s)
+int store_tx_commit(store *s)
 {
 	int r = stmt_run(s, ST_COMMIT);
 	if (r < 0)
-		tx_rollback(s);
+		store_tx_rollback(s);
 	return r;
 }
 
@@ -156,7 +142,7 @@ static int tx_commit(store *s)
 static int exec_const(store *s, const char *sql)
 {
 	int rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
-	return rc == SQLITE_OK ? 0 : sql_err(s->db, rc);
+	return rc == SQLITE_OK ? 0 : store_sql_err(s->db, rc);
 }
 
 /* Runs a one-shot pragma; if want is set, its first row must read want,
@@ -173,7 +159,7 @@ static int pragma_expect(store *s, const char *sql, const char *want, int mismat
 	} else if (rc == SQLITE_ROW || rc == SQLITE_DONE) {
 		r = want == NULL ? 0 : mismatch;
 	} else {
-		r = sql_err(s->db, rc);
+		r = store_sql_err(s->db, rc);
 	}
 	int saved = errno;
 	sqlite3_finalize(st);
@@ -187,7 +173,7 @@ static int user_version(store *s, int64_t *ret)
 	int r, rc = sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_step(st);
-	r = rc == SQLITE_ROW ? 0 : sql_err(s->db, rc);
+	r = rc == SQLITE_ROW ? 0 : store_sql_err(s->db, rc);
 	if (r == 0)
 		*ret = sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
@@ -223,9 +209,65 @@ static int migrate_v1(store *s)
 	return exec_const(s, schema_v1);
 }
 
+/* Version 2: key transparency (store_kt.h). certs.version counts the
+ * user's publications; kt_leaves holds each user's current map leaf and
+ * the certs version it commits to, so a newer certs.version is a pending
+ * change. kt_versions keeps every committed version (opening and key) for
+ * lookup proofs; kt_epochs every epoch's log entry, delta and (cosigned)
+ * checkpoint; kt_hashes the epoch log's stored hashes (tlog.h); and
+ * kt_witnesses how far each witness has seen each domain's log. */
+static const char schema_v2[] =
+	"ALTER TABLE certs ADD COLUMN version INTEGER NOT NULL DEFAULT 1;"
+	"CREATE TABLE kt_leaves ("
+	" user_id INTEGER PRIMARY KEY REFERENCES users (id),"
+	" domain TEXT NOT NULL,"
+	" idx BLOB NOT NULL CHECK (length(idx) = 32),"
+	" vrf_proof BLOB NOT NULL CHECK (length(vrf_proof) = 80),"
+	" counter INTEGER NOT NULL CHECK (counter > 0),"
+	" epoch INTEGER NOT NULL CHECK (epoch >= 0),"
+	" commitment BLOB NOT NULL CHECK (length(commitment) = 32),"
+	" cert_version INTEGER NOT NULL,"
+	" UNIQUE (domain, idx)"
+	") STRICT;"
+	"CREATE TABLE kt_versions ("
+	" user_id INTEGER NOT NULL REFERENCES users (id),"
+	" counter INTEGER NOT NULL,"
+	" epoch INTEGER NOT NULL,"
+	" opening BLOB NOT NULL CHECK (length(opening) = 32),"
+	" cert BLOB NOT NULL CHECK (length(cert) > 0),"
+	" PRIMARY KEY (user_id, counter)"
+	") STRICT;"
+	"CREATE TABLE kt_epochs ("
+	" domain TEXT NOT NULL,"
+	" epoch INTEGER NOT NULL,"
+	" entry BLOB NOT NULL,"
+	" delta BLOB NOT NULL,"
+	" checkpoint BLOB NOT NULL,"
+	" PRIMARY KEY (domain, epoch)"
+	") STRICT;"
+	"CREATE TABLE kt_hashes ("
+	" domain TEXT NOT NULL,"
+	" level INTEGER NOT NULL,"
+	" idx INTEGER NOT NULL,"
+	" hash BLOB NOT NULL CHECK (length(hash) = 32),"
+	" PRIMARY KEY (domain, level, idx)"
+	") STRICT, WITHOUT ROWID;"
+	"CREATE TABLE kt_witnesses ("
+	" domain TEXT NOT NULL,"
+	" name TEXT NOT NULL,"
+	" size INTEGER NOT NULL,"
+	" PRIMARY KEY (domain, name)"
+	") STRICT;"
+	"PRAGMA user_version = 2;";
+
+static int migrate_v2(store *s)
+{
+	return exec_const(s, schema_v2);
+}
+
 /* migrations[i] takes a database from version i to i + 1. */
 typedef int (*migrate_fn)(store *s);
-static const migrate_fn migrations[] = {migrate_v1};
+static const migrate_fn migrations[] = {migrate_v1, migrate_v2};
 #define SCHEMA_VERSION ((int64_t)(sizeof(migrations) / sizeof(migrations[0])))
 
 /* Read-only: refuses a corrupt file and one from a newer sealmaild before
@@ -341,10 +383,10 @@ static int db_connect(store *s, const char *path)
 	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_NOMUTEX;
 	int rc = sqlite3_open_v2(path, &s->db, flags, NULL);
 	if (rc != SQLITE_OK)
-		return sql_err(s->db, rc);
+		return store_sql_err(s->db, rc);
 	sqlite3_extended_result_codes(s->db, 1);
 	rc = sqlite3_busy_timeout(s->db, STORE_BUSY_TIMEOUT_MS);
-	return rc == SQLITE_OK ? 0 : sql_err(s->db, rc);
+	return rc == SQLITE_OK ? 0 : store_sql_err(s->db, rc);
 }
 
 static int stmts_prepare(store *s)
@@ -353,7 +395,7 @@ static int stmts_prepare(store *s)
 		int rc = sqlite3_prepare_v3(s->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
 					    &s->st[i], NULL);
 		if (rc != SQLITE_OK)
-			return sql_err(s->db, rc);
+			return store_sql_err(s->db, rc);
 	}
 	return 0;
 }
@@ -385,6 +427,8 @@ int store_open(const char *state_dir, store **ret)
 		r = db_migrate(s);
 	if (r == 0)
 		r = stmts_prepare(s);
+	if (r == 0)
+		r = store_kt_prepare(s);
 	if (r < 0)
 		goto fail;
 	*ret = s;
@@ -402,6 +446,7 @@ void store_close(store *s)
 		return;
 	for (size_t i = 0; i < ST_COUNT; i++)
 		sqlite3_finalize(s->st[i]);
+	store_kt_finalize(s);
 	/* Every statement is finalized, so this cannot fail with BUSY; the last
 	 * connection to close checkpoints the WAL into the database. */
 	sqlite3_close(s->db);
@@ -413,7 +458,7 @@ int store_set_busy_timeout(store *s, int ms)
 	if (ms < 0)
 		return SM_EINVAL;
 	int rc = sqlite3_busy_timeout(s->db, ms);
-	return rc == SQLITE_OK ? 0 : sql_err(s->db, rc);
+	return rc == SQLITE_OK ? 0 : store_sql_err(s->db, rc);
 }
 
 /* ---- tokens ---------------------------------------------------------- */
@@ -508,7 +553,7 @@ static int user_insert(store *s, const struct wkd_address *a, const uint8_t hash
 		rc = sqlite3_bind_blob(st, 4, hash, TOKEN_HASH_LEN, SQLITE_STATIC);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_step(st);
-	return stmt_end(st, rc == SQLITE_DONE ? 0 : sql_err(s->db, rc));
+	return store_stmt_end(st, rc == SQLITE_DONE ? 0 : store_sql_err(s->db, rc));
 }
 
 int store_user_add(store *s, const char *address, char ret_token[STORE_TOKEN_LEN + 1])
@@ -522,18 +567,18 @@ int store_user_add(store *s, const char *address, char ret_token[STORE_TOKEN_LEN
 	randombytes_buf(raw, sizeof(raw));
 	token_encode(raw, token);
 	crypto_hash_sha256(hash, raw, sizeof(raw));
-	r = tx_begin(s);
+	r = store_tx_begin(s);
 	if (r < 0)
 		goto fail;
 	r = user_insert(s, &a, hash);
 	if (r == 0)
-		r = tx_commit(s);
+		r = store_tx_commit(s);
 	/* The token leaves only once the hash that checks it is durable. */
 	if (r == 0)
 		memcpy(ret_token, token, sizeof(token));
 fail:
 	if (r < 0)
-		tx_rollback(s);
+		store_tx_rollback(s);
 	sodium_memzero(raw, sizeof(raw));
 	sodium_memzero(token, sizeof(token));
 	sodium_memzero(hash, sizeof(hash));
@@ -550,8 +595,8 @@ int store_user_exists(store *s, const char *address)
 	int rc = bind_user(st, &a);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_step(st);
-	r = rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : sql_err(s->db, rc);
-	return stmt_end(st, r);
+	r = rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : store_sql_err(s->db, rc);
+	return store_stmt_end(st, r);
 }
 
 /* ---- publication ----------------------------------------------------- */
@@ -566,7 +611,7 @@ static int token_check(store *s, const struct wkd_address *a, const uint8_t hash
 	if (rc == SQLITE_OK)
 		rc = sqlite3_step(st);
 	if (rc != SQLITE_ROW)
-		return stmt_end(st, rc == SQLITE_DONE ? SM_ENOTFOUND : sql_err(s->db, rc));
+		return store_stmt_end(st, rc == SQLITE_DONE ? SM_ENOTFOUND : store_sql_err(s->db, rc));
 	const void *stored = sqlite3_column_blob(st, 1);
 	if (stored == NULL || sqlite3_column_bytes(st, 1) != TOKEN_HASH_LEN)
 		r = SM_EPARSE;
@@ -578,7 +623,7 @@ static int token_check(store *s, const struct wkd_address *a, const uint8_t hash
 		r = 0;
 	if (r == 0)
 		*ret_id = sqlite3_column_int64(st, 0);
-	return stmt_end(st, r);
+	return store_stmt_end(st, r);
 }
 
 /* The token_used = 0 condition makes the update itself refuse a replay,
@@ -589,10 +634,10 @@ static int token_use(store *s, int64_t id)
 	int rc = sqlite3_bind_int64(st, 1, id);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_step(st);
-	int r = rc == SQLITE_DONE ? 0 : sql_err(s->db, rc);
+	int r = rc == SQLITE_DONE ? 0 : store_sql_err(s->db, rc);
 	if (r == 0 && sqlite3_changes(s->db) != 1)
 		r = SM_EEXIST;
-	return stmt_end(st, r);
+	return store_stmt_end(st, r);
 }
 
 static int cert_put(store *s, int64_t id, const uint8_t *cert, size_t cert_len)
@@ -603,7 +648,7 @@ static int cert_put(store *s, int64_t id, const uint8_t *cert, size_t cert_len)
 		rc = sqlite3_bind_blob(st, 2, cert, (int)cert_len, SQLITE_STATIC);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_step(st);
-	return stmt_end(st, rc == SQLITE_DONE ? 0 : sql_err(s->db, rc));
+	return store_stmt_end(st, rc == SQLITE_DONE ? 0 : store_sql_err(s->db, rc));
 }
 
 int store_publish(store *s, const char *address, const char *token, const uint8_t *cert,
@@ -622,7 +667,7 @@ int store_publish(store *s, const char *address, const char *token, const uint8_
 	r = token_hash(token, hash);
 	if (r < 0)
 		goto fail;
-	r = tx_begin(s);
+	r = store_tx_begin(s);
 	if (r < 0)
 		goto fail;
 	r = token_check(s, &a, hash, &id);
@@ -631,10 +676,10 @@ int store_publish(store *s, const char *address, const char *token, const uint8_
 	if (r == 0)
 		r = cert_put(s, id, cert, cert_len);
 	if (r == 0)
-		r = tx_commit(s);
+		r = store_tx_commit(s);
 fail:
 	if (r < 0)
-		tx_rollback(s);
+		store_tx_rollback(s);
 	sodium_memzero(hash, sizeof(hash));
 	return r;
 }
@@ -671,21 +716,21 @@ int store_key_by_hash(store *s, const char *domain, const char *wkd_hash, struct
 		int n = sqlite3_column_bytes(st, 0);
 		r = cert == NULL || n <= 0 ? SM_EPARSE : buf_append(ret_cert, cert, (size_t)n);
 	} else {
-		r = rc == SQLITE_DONE ? SM_ENOTFOUND : sql_err(s->db, rc);
+		r = rc == SQLITE_DONE ? SM_ENOTFOUND : store_sql_err(s->db, rc);
 	}
-	return stmt_end(st, r);
+	return store_stmt_end(st, r);
 }
 
 int store_user_count(store *s, struct store_counts *ret)
 {
 	sqlite3_stmt *st = s->st[ST_USER_COUNT];
 	int rc = sqlite3_step(st);
-	int r = rc == SQLITE_ROW ? 0 : sql_err(s->db, rc);
+	int r = rc == SQLITE_ROW ? 0 : store_sql_err(s->db, rc);
 	if (r == 0) {
 		ret->users = (uint64_t)sqlite3_column_int64(st, 0);
 		ret->published = (uint64_t)sqlite3_column_int64(st, 1);
 	}
-	return stmt_end(st, r);
+	return store_stmt_end(st, r);
 }
 
 /* One statement walks the table, so the list is one consistent snapshot. */
@@ -703,6 +748,6 @@ int store_user_list(store *s, int (*fn)(void *arg, const struct store_user *u), 
 		r = u.address == NULL ? SM_ENOMEM : fn(arg, &u);
 	}
 	if (r == 0 && rc != SQLITE_DONE)
-		r = sql_err(s->db, rc);
-	return stmt_end(st, r);
+		r = store_sql_err(s->db, rc);
+	return store_stmt_end(st, r);
 }

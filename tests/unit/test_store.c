@@ -9,6 +9,8 @@
 
 #include "check.h"
 #include "store.h"
+#include "store_kt.h"
+#include "tlog.h"
 #include "wkd.h"
 
 static char base[64];
@@ -55,6 +57,42 @@ static int bytes_contain(const struct buf *b, const void *needle, size_t len)
 		if (memcmp(b->data + i, needle, len) == 0)
 			return 1;
 	return 0;
+}
+
+
+/* What an epoch does to the store, minus the cryptography: every pending
+ * publication becomes the user's committed version (the index is a hash
+ * of the address, the commitment a constant). */
+struct fake_epoch {
+	store *s;
+	uint64_t epoch;
+	unsigned n;
+};
+
+static int commit_one(void *arg, const struct store_kt_change *c)
+{
+	struct fake_epoch *fe = arg;
+	struct ptree_leaf leaf;
+	uint8_t vrf_proof[VRF_PROOF_LEN], opening[32];
+	memset(&leaf, 0, sizeof(leaf));
+	memset(vrf_proof, 7, sizeof(vrf_proof));
+	memset(opening, 9, sizeof(opening));
+	crypto_hash_sha256(leaf.idx, (const uint8_t *)c->address, strlen(c->address));
+	leaf.counter = c->has_leaf ? c->leaf.counter + 1 : 1;
+	leaf.epoch = fe->epoch;
+	fe->n++;
+	return store_kt_put_version(fe->s, c->user_id, strchr(c->address, '@') + 1, vrf_proof, &leaf,
+				    opening, c->cert, c->cert_len, c->cert_version);
+}
+
+/* Commits domain's pending changes as one epoch; returns how many. */
+static unsigned commit(store *s, const char *domain)
+{
+	struct fake_epoch fe = {s, 0, 0};
+	CHECK_INT(store_kt_begin(s), 0);
+	CHECK_INT(store_kt_changes(s, domain, commit_one, &fe), 0);
+	CHECK_INT(store_kt_commit(s), 0);
+	return fe.n;
 }
 
 static const char *luke_hash(void)
@@ -194,6 +232,10 @@ static void publish_stores_and_refuses_replay(void)
 	store *s = open_with_luke(dir_for("publish"), tok);
 	buf_init(&b, 4096);
 	CHECK_INT(store_publish(s, "Luke@JEDI.test", tok, cert_luke, sizeof(cert_luke)), 0);
+	/* not served before an epoch commits it */
+	CHECK_INT(store_key_by_hash(s, "jedi.test", luke_hash(), &b), SM_ENOTFOUND);
+	CHECK_INT(commit(s, "jedi.test"), 1);
+	CHECK_INT(commit(s, "jedi.test"), 0);
 	CHECK_INT(store_key_by_hash(s, "jedi.test", luke_hash(), &b), 0);
 	CHECK_INT(b.len, sizeof(cert_luke));
 	CHECK(b.len == sizeof(cert_luke) && memcmp(b.data, cert_luke, b.len) == 0);
@@ -236,6 +278,8 @@ static void key_by_hash_scoped_to_domain(void)
 	CHECK_INT(store_user_add(s, "leia@rebels.test", tok2), 0);
 	CHECK_INT(store_publish(s, "luke@jedi.test", tok, cert_luke, sizeof(cert_luke)), 0);
 	CHECK_INT(store_publish(s, "leia@rebels.test", tok2, cert_other, sizeof(cert_other)), 0);
+	CHECK_INT(commit(s, "jedi.test"), 1);
+	CHECK_INT(commit(s, "rebels.test"), 1);
 	buf_init(&b, 4096);
 	CHECK_INT(store_key_by_hash(s, "jedi.test", luke_hash(), &b), 0);
 	CHECK(b.len == sizeof(cert_luke) && memcmp(b.data, cert_luke, b.len) == 0);
@@ -294,6 +338,7 @@ static void reopen_persists(void)
 	store *s = open_with_luke(dir, tok);
 	CHECK_INT(store_user_add(s, "Anakin@jedi.test", tok2), 0);
 	CHECK_INT(store_publish(s, "luke@jedi.test", tok, cert_luke, sizeof(cert_luke)), 0);
+	CHECK_INT(commit(s, "jedi.test"), 1);
 	store_close(s);
 	s = NULL;
 	CHECK_INT(store_open(dir, &s), 0);

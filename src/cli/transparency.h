@@ -1,0 +1,45 @@
+/* transparency.h (CLI): fetching and checking lookup proofs, and what the
+ * client keeps between runs:
+ *
+ *   $SEALMAIL_HOME/witnesses      the witnesses the user trusts and the
+ *                                 quorum (kt_trust.h); none: quorum 0
+ *   $SEALMAIL_HOME/kt/<domain>    the last checkpoint seen from the domain
+ *                                 and its log key (kt_state, kt_proof.h)
+ *   $SEALMAIL_HOME/kt-own/<addr>  for the user's own addresses: how many
+ *                                 changes they published (the monitor's
+ *                                 expectation)
+ *
+ * Every state file is replaced atomically, and only after a proof held. */
+#ifndef SEALMAIL_CLI_TRANSPARENCY_H
+#define SEALMAIL_CLI_TRANSPARENCY_H
+
+#include <stdint.h>
+
+#include "buf.h"
+#include "cli.h"
+#include "kt_proof.h"
+
+/* kt_lookup's result besides 0 and exit statuses: the domain serves no
+ * transparency log and has never served one to us. */
+#define KT_NO_LOG (-1)
+
+struct kt_lookup {
+	struct kt_proof *proof; /* heap; the key lives in it */
+	struct buf text;        /* the proof as served */
+	struct kt_result res;
+	char source[1024];      /* the URL that answered */
+};
+
+/* Fetches and verifies the lookup proof for address, then saves the
+ * domain's new state. 0: verified (res.found says present or absent);
+ * KT_NO_LOG; or an exit status after saying why (EX_PROTOCOL for a proof
+ * that does not hold: the message names the check that failed). */
+int kt_lookup(struct cli *c, const char *address, struct kt_lookup *ret);
+void kt_lookup_free(struct kt_lookup *l);
+
+/* The user's own count of published changes for address (0 if none). */
+int kt_own_changes(const struct cli *c, const char *address, uint64_t *ret);
+/* Records one more published change. */
+int kt_own_bump(const struct cli *c, const char *address);
+
+#endif

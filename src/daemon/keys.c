@@ -1,0 +1,186 @@
+/* keys.c: each domain's transparency keys (transparency.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "atomic_file.h"
+#include "daemon.h"
+#include "kt.h"
+#include "transparency.h"
+
+#define KEY_FILE_MAX 1024
+
+static int read_secret(const char *path, struct buf *out)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return errno == ENOENT ? SM_ENOTFOUND : SM_EIO;
+	int r = buf_read_fd(out, fd);
+	close(fd);
+	return r;
+}
+
+/* "<hex VRF secret key>\n" */
+static int vrf_key_parse(const struct buf *b, uint8_t *sk)
+{
+	size_t got = 0;
+	if (b->len != 2 * VRF_SK_LEN + 1 || b->data[b->len - 1] != '\n' ||
+	    sodium_hex2bin(sk, VRF_SK_LEN, (const char *)b->data, 2 * VRF_SK_LEN, NULL, &got, NULL) != 0 ||
+	    got != VRF_SK_LEN)
+		return SM_EPARSE;
+	uint8_t pk[VRF_PK_LEN];
+	return vrf_public_key(sk, pk) == 0 ? 0 : SM_EPARSE;
+}
+
+static int vrf_key_create(const char *dir, const char *name, uint8_t *sk)
+{
+	uint8_t pk[VRF_PK_LEN];
+	char hex[2 * VRF_SK_LEN + 2];
+	int r = vrf_keypair(pk, sk);
+	if (r < 0)
+		return r;
+	sodium_bin2hex(hex, sizeof(hex), sk, VRF_SK_LEN);
+	hex[2 * VRF_SK_LEN] = '\n';
+	r = atomic_file_write(dir, name, (const uint8_t *)hex, 2 * VRF_SK_LEN + 1, 0600);
+	sodium_memzero(hex, sizeof(hex));
+	return r;
+}
+
+static int log_key_create(const char *dir, const char *name, const char *origin,
+			  struct note_signer **ret)
+{
+	uint8_t pk[crypto_sign_PUBLICKEYBYTES], sk[crypto_sign_SECRETKEYBYTES];
+	struct buf text;
+	buf_init(&text, KEY_FILE_MAX);
+	crypto_sign_keypair(pk, sk);
+	int r = note_signer_new(origin, NOTE_KEY_ED25519, sk, ret);
+	sodium_memzero(sk, sizeof(sk));
+	if (r == 0)
+		r = note_signer_format(*ret, &text);
+	if (r == 0)
+		r = buf_append(&text, "\n", 1);
+	if (r == 0)
+		r = atomic_file_write(dir, name, text.data, text.len, 0600);
+	buf_free(&text);
+	if (r < 0) {
+		note_signer_free(*ret);
+		*ret = NULL;
+	}
+	return r;
+}
+
+static int log_key_parse(struct buf *b, struct note_signer **ret)
+{
+	if (b->len < 2 || b->data[b->len - 1] != '\n')
+		return SM_EPARSE;
+	b->data[b->len - 1] = 0;
+	return note_signer_parse((const char *)b->data, ret);
+}
+
+/* Loads name from dir, or creates it when it does not exist yet. */
+static int domain_keys(const char *dir, struct kt_domain *k)
+{
+	char vrf_name[300], log_name[300], path[4400];
+	struct buf b, origin;
+	int r;
+	snprintf(vrf_name, sizeof(vrf_name), "%s.vrf-key", k->name);
+	snprintf(log_name, sizeof(log_name), "%s.log-key", k->name);
+	buf_init(&b, KEY_FILE_MAX);
+	buf_init(&origin, 512);
+	snprintf(path, sizeof(path), "%s/%s", dir, vrf_name);
+	r = read_secret(path, &b);
+	if (r == 0)
+		r = vrf_key_parse(&b, k->vrf_sk);
+	else if (r == SM_ENOTFOUND)
+		r = vrf_key_create(dir, vrf_name, k->vrf_sk);
+	if (r == 0)
+		r = vrf_public_key(k->vrf_sk, k->vrf_pk);
+	buf_reset(&b);
+	if (r == 0)
+		r = kt_origin(k->name, &origin);
+	if (r == 0)
+		r = buf_append(&origin, "", 1);
+	snprintf(path, sizeof(path), "%s/%s", dir, log_name);
+	if (r == 0) {
+		r = read_secret(path, &b);
+		if (r == 0)
+			r = log_key_parse(&b, &k->log);
+		else if (r == SM_ENOTFOUND)
+			r = log_key_create(dir, log_name, (const char *)origin.data, &k->log);
+	}
+	if (r == 0)
+		r = note_signer_verifier(k->log, &k->log_vkey);
+	if (r == 0 && strcmp(k->log_vkey.name, (const char *)origin.data) != 0)
+		r = SM_EPARSE;
+	buf_free(&b);
+	buf_free(&origin);
+	return r;
+}
+
+int kt_keys_load(struct daemon *d)
+{
+	struct kt *kt = calloc(1, sizeof(*kt));
+	if (kt == NULL)
+		return -1;
+	d->kt = kt;
+	snprintf(kt->dir, sizeof(kt->dir), "%s/%s", d->conf->state_dir, KT_DIR);
+	if (mkdir(d->conf->state_dir, 0700) < 0 && errno != EEXIST)
+		goto io;
+	if (mkdir(kt->dir, 0700) < 0 && errno != EEXIST)
+		goto io;
+	kt->domains = calloc(d->conf->ndomains, sizeof(*kt->domains));
+	if (kt->domains == NULL)
+		return -1;
+	for (size_t i = 0; i < d->conf->ndomains; i++) {
+		struct kt_domain *k = &kt->domains[kt->n];
+		if (!d->conf->domains[i].wkd)
+			continue;
+		k->name = d->conf->domains[i].name;
+		if ((k->vrf_sk = sodium_malloc(VRF_SK_LEN)) == NULL)
+			return -1;
+		kt->n++;
+		int r = domain_keys(kt->dir, k);
+		if (r < 0) {
+			daemon_log("transparency keys of %s in %s: %s (a key file is unreadable or "
+				   "malformed; it is never overwritten)", k->name, kt->dir, sm_strerror(r));
+			return -1;
+		}
+	}
+	return 0;
+io:
+	daemon_log("cannot create %s: %s", kt->dir, strerror(errno));
+	return -1;
+}
+
+struct kt_domain *kt_find(struct daemon *d, const char *domain)
+{
+	if (d->kt == NULL)
+		return NULL;
+	for (size_t i = 0; i < d->kt->n; i++)
+		if (strcmp(d->kt->domains[i].name, domain) == 0)
+			return &d->kt->domains[i];
+	return NULL;
+}
+
+void kt_free(struct daemon *d)
+{
+	struct kt *kt = d->kt;
+	if (kt == NULL)
+		return;
+	for (size_t i = 0; i < kt->n; i++) {
+		struct kt_domain *k = &kt->domains[i];
+		sodium_free(k->vrf_sk);
+		note_signer_free(k->log);
+		ptree_free(k->map);
+		kt_http_unmap(k);
+	}
+	free(kt->domains);
+	free(kt);
+	d->kt = NULL;
+}

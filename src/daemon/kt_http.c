@@ -1,0 +1,362 @@
+/* kt_http.c: the transparency endpoints of the key directory
+ * (transparency.h), all GET, all public data:
+ *
+ *   /.well-known/sealmail/v1/<domain>/lookup/<wkd hash>?l=<local>[&since=<size>]
+ *        the lookup proof (kt_proof.h) for the address; l is needed only
+ *        to prove that an address without a key is absent; since asks for
+ *        a consistency proof from the client's last checkpoint size
+ *   /.well-known/sealmail/v1/<domain>/checkpoint   the latest cosigned checkpoint
+ *   /.well-known/sealmail/v1/<domain>/entry/<e>    epoch e's log entry
+ *   /.well-known/sealmail/v1/<domain>/delta/<e>    epoch e's delta, for auditors
+ *
+ * Proofs come from the domain's bundle (the checkpoint and the map it
+ * commits to), mapped read-only and replaced when the epoch thread renames
+ * a new one into place; openings and keys from the store, by the counter
+ * the bundle's map holds, so a proof is always consistent with its
+ * checkpoint even while a newer epoch is being written. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/queue.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/keyvalq_struct.h>
+
+#include "daemon.h"
+#include "kt.h"
+#include "kt_proof.h"
+#include "store_kt.h"
+#include "tlog.h"
+#include "transparency.h"
+#include "wkd.h"
+
+#define PREFIX "/.well-known/sealmail/v1/"
+#define EPOCH_DIGITS_MAX 19
+
+static uint64_t get_be(const uint8_t *p, size_t n)
+{
+	uint64_t v = 0;
+	for (size_t i = 0; i < n; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+int kt_bundle_parse(const uint8_t *data, size_t len, uint64_t *ret_epoch,
+		    const uint8_t **ret_checkpoint, size_t *ret_checkpoint_len,
+		    struct ptree_view *ret_map)
+{
+	size_t m = strlen(KT_BUNDLE_MAGIC);
+	if (len < m + 12 || memcmp(data, KT_BUNDLE_MAGIC, m) != 0)
+		return SM_EPARSE;
+	uint64_t cp_len = get_be(data + m + 8, 4);
+	if (cp_len == 0 || cp_len > len - m - 12)
+		return SM_EPARSE;
+	*ret_epoch = get_be(data + m, 8);
+	*ret_checkpoint = data + m + 12;
+	*ret_checkpoint_len = (size_t)cp_len;
+	ret_map->data = data + m + 12 + cp_len;
+	ret_map->len = len - m - 12 - (size_t)cp_len;
+	return ptree_view_check(ret_map);
+}
+
+void kt_http_unmap(struct kt_domain *k)
+{
+	if (k->bundle != NULL)
+		munmap((void *)k->bundle, k->bundle_len);
+	k->bundle = NULL;
+	k->bundle_len = 0;
+}
+
+/* Maps the bundle again if the epoch thread replaced it. */
+static int bundle_refresh(struct daemon *d, struct kt_domain *k)
+{
+	char path[4400];
+	struct stat st;
+	snprintf(path, sizeof(path), "%s/%s.bundle", d->kt->dir, k->name);
+	if (stat(path, &st) < 0)
+		return SM_ENOTFOUND;
+	int64_t mtime = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+	if (k->bundle != NULL && (uint64_t)st.st_ino == k->bundle_ino && mtime == k->bundle_mtime_ns)
+		return 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return SM_ENOTFOUND;
+	if (fstat(fd, &st) < 0 || st.st_size <= 0) {
+		close(fd);
+		return SM_EIO;
+	}
+	void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (p == MAP_FAILED)
+		return SM_EIO;
+	kt_http_unmap(k);
+	k->bundle = p;
+	k->bundle_len = (size_t)st.st_size;
+	k->bundle_ino = (uint64_t)st.st_ino;
+	k->bundle_mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+	return 0;
+}
+
+struct bundle {
+	uint64_t epoch;
+	const uint8_t *checkpoint;
+	size_t checkpoint_len;
+	struct ptree_view map;
+};
+
+static int bundle_get(struct daemon *d, struct kt_domain *k, struct bundle *b)
+{
+	int r = bundle_refresh(d, k);
+	if (r == 0)
+		r = kt_bundle_parse(k->bundle, k->bundle_len, &b->epoch, &b->checkpoint,
+				    &b->checkpoint_len, &b->map);
+	return r;
+}
+
+static void reply(struct evhttp_request *req, int status, const char *type, const void *data,
+		  size_t len)
+{
+	struct evbuffer *body = evbuffer_new();
+	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+	evhttp_add_header(h, "Content-Type", type);
+	evhttp_add_header(h, "Access-Control-Allow-Origin", "*");
+	evhttp_add_header(h, "Cache-Control", "no-cache");
+	if (body != NULL && len > 0)
+		evbuffer_add(body, data, len);
+	evhttp_send_reply(req, status, NULL, body);
+	if (body != NULL)
+		evbuffer_free(body);
+}
+
+static void reply_text(struct evhttp_request *req, int status, const char *text)
+{
+	reply(req, status, "text/plain; charset=utf-8", text, strlen(text));
+}
+
+static int parse_epoch(const char *s, uint64_t *ret)
+{
+	uint64_t v = 0;
+	size_t n = strlen(s);
+	if (n == 0 || n > EPOCH_DIGITS_MAX || (s[0] == '0' && n > 1))
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (uint64_t)(s[i] - '0');
+	}
+	*ret = v;
+	return 0;
+}
+
+/* ---- lookup proofs ---- */
+
+struct lookup {
+	struct kt_proof *p;
+	struct buf cert;
+	struct ptree_proof tp;
+	struct store_kt_user user;
+	int known;
+};
+
+/* The address's index and VRF proof: stored for a user with a committed
+ * key, else computed from l (which must hash to the requested hash). */
+static int lookup_index(struct daemon *d, struct kt_domain *k, const char *hash, const char *l,
+			struct lookup *lk, uint8_t idx[PTREE_IDX_LEN])
+{
+	char wh[WKD_HASH_LEN + 1], addr[KT_ADDRESS_MAX + 1];
+	uint8_t beta[VRF_OUTPUT_LEN];
+	int r = store_kt_user(d->store, k->name, hash, &lk->user);
+	if (r == 0) {
+		lk->known = 1;
+		memcpy(idx, lk->user.idx, PTREE_IDX_LEN);
+		memcpy(lk->p->vrf_proof, lk->user.vrf_proof, VRF_PROOF_LEN);
+		return kt_canonical_address(lk->user.address, lk->p->address);
+	}
+	if (r != SM_ENOTFOUND)
+		return r;
+	if (l == NULL || wkd_hash_local_part(l, wh) < 0 || strcmp(wh, hash) != 0)
+		return SM_EINVAL;
+	snprintf(addr, sizeof(addr), "%s@%s", l, k->name);
+	r = kt_canonical_address(addr, lk->p->address);
+	if (r == 0)
+		r = vrf_prove(k->vrf_sk, (const uint8_t *)lk->p->address, strlen(lk->p->address),
+			      lk->p->vrf_proof);
+	if (r == 0)
+		r = vrf_proof_to_hash(lk->p->vrf_proof, beta);
+	if (r == 0)
+		kt_index(beta, idx);
+	return r;
+}
+
+static int lookup_fill(struct daemon *d, struct kt_domain *k, const struct bundle *b,
+		       struct lookup *lk, uint64_t since)
+{
+	struct kt_proof *p = lk->p;
+	int r;
+	p->log_key = k->log_vkey;
+	p->checkpoint = b->checkpoint;
+	p->checkpoint_len = b->checkpoint_len;
+	p->path = lk->tp.path;
+	if (lk->tp.found) {
+		if (!lk->known)
+			return SM_EPARSE; /* the map holds an entry the store does not know */
+		p->found = KT_PRESENT;
+		p->counter = lk->tp.leaf.counter;
+		p->epoch = lk->tp.leaf.epoch;
+		r = store_kt_version(d->store, lk->user.user_id, p->counter, p->opening, &lk->cert);
+		if (r < 0)
+			return r;
+		p->key = lk->cert.data;
+		p->key_len = lk->cert.len;
+	} else {
+		p->found = lk->tp.has_leaf ? KT_ABSENT : KT_EMPTY;
+		p->neighbour = lk->tp.leaf;
+	}
+	uint64_t size = b->epoch + 1;
+	if (since > 0 && since <= size) {
+		struct store_kt_log log;
+		struct tlog_store st;
+		store_kt_log_init(&log, d->store, k->name, &st);
+		p->has_consistency = 1;
+		p->old_size = since;
+		r = tlog_prove_consistency(&st, since, size, p->consistency, &p->consistency_len);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static void handle_lookup(struct daemon *d, struct kt_domain *k, struct evhttp_request *req,
+			  const char *hash, const char *query)
+{
+	struct evkeyvalq params;
+	struct bundle b;
+	struct lookup lk;
+	struct buf out;
+	uint8_t idx[PTREE_IDX_LEN];
+	uint64_t since = 0;
+	TAILQ_INIT(&params);
+	memset(&lk, 0, sizeof(lk));
+	buf_init(&lk.cert, KT_PROOF_KEY_MAX);
+	buf_init(&out, KT_PROOF_MAX);
+	const char *l = NULL, *s = NULL;
+	if (query != NULL && evhttp_parse_query_str(query, &params) == 0) {
+		l = evhttp_find_header(&params, "l");
+		s = evhttp_find_header(&params, "since");
+	}
+	int r = strlen(hash) == WKD_HASH_LEN && (s == NULL || parse_epoch(s, &since) == 0) ? 0 : SM_EINVAL;
+	if (r == 0 && (lk.p = calloc(1, sizeof(*lk.p))) == NULL)
+		r = SM_ENOMEM;
+	if (r == 0)
+		r = bundle_get(d, k, &b);
+	if (r == 0)
+		r = lookup_index(d, k, hash, l, &lk, idx);
+	if (r == 0)
+		r = ptree_view_prove(&b.map, idx, &lk.tp);
+	if (r == 0)
+		r = lookup_fill(d, k, &b, &lk, since);
+	if (r == 0)
+		r = kt_proof_format(lk.p, &out);
+	if (r == 0)
+		reply(req, 200, "text/plain; charset=utf-8", out.data, out.len);
+	else if (r == SM_EINVAL)
+		reply_text(req, 400, "usage: " PREFIX "<domain>/lookup/<wkd hash>?l=<local part>"
+				     "[&since=<size>]; l is required for an address without a key\n");
+	else if (r == SM_ENOTFOUND)
+		reply_text(req, 503, "the transparency log has no epoch yet; try again shortly\n");
+	else {
+		daemon_log("https: lookup proof for %s failed: %s", k->name, sm_strerror(r));
+		reply_text(req, 500, "the lookup proof could not be made\n");
+	}
+	evhttp_clear_headers(&params);
+	buf_free(&lk.cert);
+	buf_free(&out);
+	free(lk.p);
+}
+
+/* ---- the rest ---- */
+
+static void handle_epoch_part(struct daemon *d, struct kt_domain *k, struct evhttp_request *req,
+			      const char *what, const char *num)
+{
+	struct buf part;
+	uint64_t e;
+	int delta = strcmp(what, "delta") == 0;
+	buf_init(&part, (size_t)1 << 31);
+	int r = parse_epoch(num, &e) == 0 ? 0 : SM_ENOTFOUND;
+	if (r == 0)
+		r = store_kt_epoch(d->store, k->name, e, delta ? NULL : &part, delta ? &part : NULL, NULL);
+	if (r == 0)
+		reply(req, 200, delta ? "application/octet-stream" : "text/plain; charset=utf-8",
+		      part.data, part.len);
+	else if (r == SM_ENOTFOUND)
+		reply_text(req, 404, "no such epoch\n");
+	else
+		reply_text(req, 500, "the epoch could not be read\n");
+	buf_free(&part);
+}
+
+static void handle_checkpoint(struct daemon *d, struct kt_domain *k, struct evhttp_request *req)
+{
+	struct bundle b;
+	if (bundle_get(d, k, &b) == 0)
+		reply(req, 200, "text/plain; charset=utf-8", b.checkpoint, b.checkpoint_len);
+	else
+		reply_text(req, 503, "the transparency log has no epoch yet; try again shortly\n");
+}
+
+/* Splits "<domain>/<a>[/<b>]" of the path after the prefix. */
+static int split(const char *rest, char dom[WKD_DOMAIN_MAX + 1], char a[16], char b[64])
+{
+	const char *s1 = strchr(rest, '/');
+	if (s1 == NULL || s1 == rest || (size_t)(s1 - rest) > WKD_DOMAIN_MAX)
+		return -1;
+	memcpy(dom, rest, (size_t)(s1 - rest));
+	dom[s1 - rest] = 0;
+	const char *s2 = strchr(s1 + 1, '/');
+	size_t an = s2 ? (size_t)(s2 - s1 - 1) : strlen(s1 + 1);
+	if (an == 0 || an >= 16)
+		return -1;
+	memcpy(a, s1 + 1, an);
+	a[an] = 0;
+	b[0] = 0;
+	if (s2 != NULL) {
+		size_t bn = strlen(s2 + 1);
+		if (bn == 0 || bn >= 64 || strchr(s2 + 1, '/') != NULL)
+			return -1;
+		memcpy(b, s2 + 1, bn + 1);
+	}
+	return 0;
+}
+
+int kt_http_handle(struct daemon *d, struct evhttp_request *req, const char *path, const char *query)
+{
+	char dom[WKD_DOMAIN_MAX + 1], a[16], b[64];
+	size_t plen = strlen(PREFIX);
+	if (strncmp(path, "/.well-known/sealmail/", 22) != 0)
+		return 0;
+	if (evhttp_request_get_command(req) != EVHTTP_REQ_GET) {
+		evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", "GET");
+		reply_text(req, 405, "use GET\n");
+		return 1;
+	}
+	struct kt_domain *k = NULL;
+	if (strncmp(path, PREFIX, plen) == 0 && split(path + plen, dom, a, b) == 0)
+		k = kt_find(d, dom);
+	if (k == NULL)
+		reply_text(req, 404, "not found\n");
+	else if (strcmp(a, "lookup") == 0 && b[0] != 0)
+		handle_lookup(d, k, req, b, query);
+	else if (strcmp(a, "checkpoint") == 0 && b[0] == 0)
+		handle_checkpoint(d, k, req);
+	else if ((strcmp(a, "entry") == 0 || strcmp(a, "delta") == 0) && b[0] != 0)
+		handle_epoch_part(d, k, req, a, b);
+	else
+		reply_text(req, 404, "not found\n");
+	return 1;
+}

@@ -1,0 +1,81 @@
+/* transparency.h: key transparency inside sealmaild.
+ *
+ * keys.c   the per-domain log signing key and VRF key, made on first start
+ *          in STATE_DIR/kt/ (0600), loaded before the workers fork.
+ * epoch.c  the epoch thread of the parent process: every epoch-interval it
+ *          commits pending publications of each domain (map leaves, delta,
+ *          log entry, signed checkpoint: one SQLite transaction), submits
+ *          the epoch to the witnesses, adds their cosignatures, and writes
+ *          the domain's epoch bundle (STATE_DIR/kt/<domain>.bundle: the
+ *          cosigned checkpoint and a snapshot of the map) for the workers.
+ * kt_http.c the HTTPS endpoints under /.well-known/sealmail/v1/<domain>/:
+ *          lookup proofs, the checkpoint, epoch entries and deltas, answered
+ *          from the bundle (mmap'ed) and the store. */
+#ifndef SEALMAIL_DAEMON_TRANSPARENCY_H
+#define SEALMAIL_DAEMON_TRANSPARENCY_H
+
+#include <stdint.h>
+
+#include <event2/http.h>
+
+#include "buf.h"
+#include "note.h"
+#include "ptree.h"
+#include "vrf.h"
+
+struct daemon;
+
+#define KT_DIR "kt"
+#define KT_BUNDLE_MAGIC "sealmail-bundle/v1\n"
+
+/* One domain's transparency keys and state. The secrets live in
+ * sodium_malloc'ed memory owned by this struct. */
+struct kt_domain {
+	const char *name;             /* the conf's */
+	uint8_t *vrf_sk;              /* VRF_SK_LEN, guarded memory */
+	uint8_t vrf_pk[VRF_PK_LEN];
+	struct note_signer *log;      /* the log signing key */
+	struct note_verifier log_vkey;
+	/* epoch thread only */
+	struct ptree *map;
+	int has_epoch;
+	uint64_t last_epoch;
+	/* kt_http: the mapped bundle, replaced when the file changes */
+	const uint8_t *bundle;
+	size_t bundle_len;
+	uint64_t bundle_ino;
+	int64_t bundle_mtime_ns;
+};
+
+struct kt {
+	struct kt_domain *domains;
+	size_t n;
+	char dir[4096];
+	struct epoch_thread *thread; /* the parent's */
+};
+
+/* keys.c: loads or creates every served domain's keys. -1 after logging. */
+int kt_keys_load(struct daemon *d);
+void kt_free(struct daemon *d);
+struct kt_domain *kt_find(struct daemon *d, const char *domain);
+
+/* epoch.c: in the parent, after the workers are forked. kt_epoch_start
+ * rebuilds each map from the store, checks it against the last epoch,
+ * makes epoch 0 for a new domain, and starts the thread. */
+int kt_epoch_start(struct daemon *d);
+void kt_epoch_stop(struct daemon *d);
+
+/* kt_http.c: answers req if path is under /.well-known/sealmail/; returns 1
+ * then, 0 if the path is not ours. */
+int kt_http_handle(struct daemon *d, struct evhttp_request *req, const char *path,
+		   const char *query);
+
+/* Unmaps k's bundle (kt_http.c). */
+void kt_http_unmap(struct kt_domain *k);
+
+/* The bundle's parts, after checking its framing (kt_http.c and tests). */
+int kt_bundle_parse(const uint8_t *data, size_t len, uint64_t *ret_epoch,
+		    const uint8_t **ret_checkpoint, size_t *ret_checkpoint_len,
+		    struct ptree_view *ret_map);
+
+#endif

@@ -1,0 +1,50 @@
+/* store_internal.h: what store.c and store_kt.c share, for the library's
+ * own use only: the handle, its prepared statements, and the error and
+ * transaction helpers. Not part of the public API. */
+#ifndef SEALMAIL_STORE_INTERNAL_H
+#define SEALMAIL_STORE_INTERNAL_H
+
+#include <sqlite3.h>
+
+#include "store.h"
+
+/* Every statement the store runs, prepared once at open. Parameters are
+ * always bound, never spliced into the text. */
+enum stmt_id {
+	ST_BEGIN = 0,
+	ST_COMMIT,
+	ST_ROLLBACK,
+	ST_USER_FIND,
+	ST_USER_ADD,
+	ST_TOKEN_USE,
+	ST_CERT_PUT,
+	ST_KEY_BY_HASH,
+	ST_USER_COUNT,
+	ST_USER_LIST,
+	ST_COUNT
+};
+
+/* store_kt.c's statements (store_kt.c lists them). */
+#define KST_COUNT 24
+
+struct store {
+	sqlite3 *db;
+	sqlite3_stmt *st[ST_COUNT];
+	sqlite3_stmt *kst[KST_COUNT];
+};
+
+/* A SQLite result code as an sm_err (errno set for SM_EIO). */
+int store_sql_err(sqlite3 *db, int rc);
+/* Resets st and clears its bindings, keeping errno; returns r. */
+int store_stmt_end(sqlite3_stmt *st, int r);
+/* BEGIN IMMEDIATE / COMMIT (rolls back if it fails) / ROLLBACK if open. */
+int store_tx_begin(store *s);
+int store_tx_commit(store *s);
+void store_tx_rollback(store *s);
+
+/* Prepares and finalizes store_kt.c's statements (called by store_open
+ * and store_close). */
+int store_kt_prepare(store *s);
+void store_kt_finalize(store *s);
+
+#endif
