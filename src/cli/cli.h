@@ -70,5 +70,6 @@ int cmd_lookup(int argc, char **argv);
 int cmd_publish(int argc, char **argv);
 int cmd_send(int argc, char **argv);
 int cmd_monitor(int argc, char **argv);
+int cmd_witness(int argc, char **argv);
 
 #endif

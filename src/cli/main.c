@@ -22,6 +22,7 @@ static const struct verb verbs[] = {
 	{"lookup", cmd_lookup, "lookup [--accept-new-key] ADDRESS  find, check and pin ADDRESS's key"},
 	{"send", cmd_send, "send [-t] [-f SENDER] [RECIPIENT...]  seal and deliver the message on stdin"},
 	{"monitor", cmd_monitor, "monitor ADDRESS...      check your own entries in your domain's transparency log"},
+	{"witness", cmd_witness, "witness init|add-log|serve DIR ...  run a witness that cosigns checked epochs"},
 };
 
 static int usage(FILE *f, int status)

@@ -528,6 +528,16 @@ int kt_epoch_start(struct daemon *d)
 	for (size_t i = 0; i < d->kt->n; i++) {
 		struct kt_domain *k = &d->kt->domains[i];
 		r = domain_load(t->store, k);
+#ifdef SEALMAIL_DISHONEST
+		/* The tests' dishonest operator: it serves whatever its tampered
+		 * database says; witnesses and clients must catch it. */
+		if (r == SM_EPARSE) {
+			daemon_log("DISHONEST TEST BUILD: serving %s's map although it does not match "
+				   "the last checkpoint", k->name);
+			k->has_epoch = 1;
+			r = 0;
+		}
+#endif
 		if (r < 0) {
 			daemon_log("transparency %s: the stored map does not match the last signed "
 				   "checkpoint (%s); refusing to serve", k->name, sm_strerror(r));

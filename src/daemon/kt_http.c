@@ -217,8 +217,8 @@ static int lookup_fill(struct daemon *d, struct kt_domain *k, const struct bundl
 		p->found = lk->tp.has_leaf ? KT_ABSENT : KT_EMPTY;
 		p->neighbour = lk->tp.leaf;
 	}
-	uint64_t size = b->epoch + 1;
-	if (since > 0 && since <= size) {
+	uint64_t size = b->epoch + 1; /* since == size needs no proof; since > size: rollback */
+	if (since > 0 && since < size) {
 		struct store_kt_log log;
 		struct tlog_store st;
 		store_kt_log_init(&log, d->store, k->name, &st);

@@ -502,8 +502,9 @@ static void decode_leaf(const uint8_t *p, struct ptree_leaf *l)
 }
 
 /* The search for idx through untrusted records: every reference is checked
- * before use and bits must rise, which also ends any cycle within 256
- * steps. Fills p (a scratch copy) with the path top-down. */
+ * before use, bits must rise (which also ends any cycle within 256 steps)
+ * and the leaf reached must agree with every turn taken. Fills p (a scratch
+ * copy) with the path top-down. */
 static int view_walk(const struct snap *s, const uint8_t idx[PTREE_IDX_LEN], struct ptree_proof *p)
 {
 	uint32_t ref = s->root;
@@ -528,6 +529,11 @@ static int view_walk(const struct snap *s, const uint8_t idx[PTREE_IDX_LEN], str
 	if (!ref_ok(s, ref))
 		return SM_EPARSE;
 	decode_leaf(s->leaves + (size_t)LEAF_NO(ref) * SNAP_LEAF_LEN, &p->leaf);
+	/* The leaf must lie where the search went, or the proof would not
+	 * even have the shape of one. */
+	for (size_t i = 0; i < depth; i++)
+		if (ptree_bit(p->leaf.idx, p->path.bit[i]) != ptree_bit(idx, p->path.bit[i]))
+			return SM_EPARSE;
 	p->has_leaf = 1;
 	p->found = memcmp(p->leaf.idx, idx, PTREE_IDX_LEN) == 0;
 	p->path.len = depth;

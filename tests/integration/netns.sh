@@ -54,6 +54,7 @@ netns_cert() {
 # on 127.0.0.1 (HTTPS 443, SMTP 25) as mail.jedi.test, with the certificate
 # $T/jedi.{crt,key} (netns_cert jedi ...), state in $T/state and the domain
 # jedi.test delivering into $T/mail; each argument is one more global line.
+# Epochs are 1 s apart unless an argument sets epoch-interval.
 sealmaild_conf() {
 	mkdir -p "$T/state" "$T/mail"
 	{
@@ -61,6 +62,7 @@ sealmaild_conf() {
 		printf 'tls-certificate %s\ntls-key %s\n' "$T/jedi.crt" "$T/jedi.key"
 		printf 'listen https 127.0.0.1:443\nlisten smtp 127.0.0.1:25\n'
 		printf '%s\n' "$@"
+		case " $* " in *" epoch-interval "*) ;; *) printf 'epoch-interval 1s\n' ;; esac
 	} >"$T/sealmaild.conf"
 	sealmaild_domain jedi.test "$T/mail"
 }

@@ -18,6 +18,7 @@
 #include "kt_proof.h"
 #include "tlog.h"
 
+#define B64_LEN(n) ((((n) + 2) / 3) * 4)
 #define DOMAIN "example.org"
 #define NWIT 3
 #define EPOCHS_MAX 8
@@ -670,6 +671,10 @@ static void why_vrf_and_map_path(void)
 	p->path.sibling[0][0] ^= 1;
 	CHECK_INT(verify_p(p, "user8@example.org", &t, NULL), KT_WHY_MAP_PATH);
 	p->path.sibling[0][0] ^= 1;
+	size_t len = p->path.len;
+	p->path.len = 0; /* the path line left out */
+	CHECK_INT(verify_p(p, "user8@example.org", &t, NULL), KT_WHY_MAP_PATH);
+	p->path.len = len;
 	/* "absent" for an address that is present: its own leaf as the
 	 * neighbour, or another leaf on its path */
 	p->found = KT_ABSENT;
@@ -745,6 +750,315 @@ static void why_texts(void)
 	CHECK(kt_why_text((enum kt_why)99) != NULL);
 }
 
+/* ---- strict parsing ---- */
+
+/* text with the first occurrence of from replaced by to; parse result. */
+static int parse_mutated(const struct buf *text, const char *from, const char *to)
+{
+	struct kt_proof *p = calloc(1, sizeof(*p));
+	struct buf b;
+	const char *at = strstr((const char *)text->data, from);
+	int r = 1;
+	buf_init(&b, 2 * KT_PROOF_MAX);
+	CHECK(at != NULL);
+	if (at != NULL) {
+		size_t pre = (size_t)(at - (const char *)text->data);
+		CHECK_INT(buf_append(&b, text->data, pre), 0);
+		CHECK_INT(buf_append_str(&b, to), 0);
+		CHECK_INT(buf_append_str(&b, at + strlen(from)), 0);
+		memset(p, 0x5a, offsetof(struct kt_proof, key_buf));
+		r = kt_proof_parse(b.data, b.len, p);
+		if (r != 0)
+			CHECK(p->counter == 0x5a5a5a5a5a5a5a5aull); /* untouched */
+	}
+	buf_free(&b);
+	free(p);
+	return r;
+}
+
+/* The line of text that starts with word, newline included. */
+static void line_of(const struct buf *text, const char *word, char *out, size_t max)
+{
+	char w[64];
+	snprintf(w, sizeof(w), "\n%s", word);
+	const char *at = strstr((const char *)text->data, w);
+	at = at != NULL ? at + 1 : NULL;
+	const char *nl = at ? strchr(at, '\n') : NULL;
+	out[0] = 0;
+	CHECK(nl != NULL && (size_t)(nl + 1 - at) < max);
+	if (nl != NULL && (size_t)(nl + 1 - at) < max) {
+		memcpy(out, at, (size_t)(nl + 1 - at));
+		out[nl + 1 - at] = 0;
+	}
+}
+
+static void parse_rejects(void)
+{
+	struct fx *f = main_fx;
+	struct buf text, abs;
+	static char l1[1 << 12], l2[1 << 12], both[1 << 13];
+	buf_init(&text, KT_PROOF_MAX);
+	buf_init(&abs, KT_PROOF_MAX);
+	struct kt_proof *p = fx_proof(f, "user3@example.org", 2);
+	struct kt_proof *q = fx_proof(f, "nobody@example.org", 0);
+	proof_text(p, &text);
+	proof_text(q, &abs);
+	/* the baseline parses */
+	CHECK_INT(parse_mutated(&text, "sealmail-lookup/v1\n", "sealmail-lookup/v1\n"), 0);
+	/* swapped, duplicated, unknown and missing lines */
+	static const char *const words[] = {"address ", "log-key ", "vrf ", "present ", "opening ",
+					    "key ", "path ", "consistency "};
+	for (size_t i = 0; i + 1 < sizeof(words) / sizeof(words[0]); i++) {
+		line_of(&text, words[i], l1, sizeof(l1));
+		line_of(&text, words[i + 1], l2, sizeof(l2));
+		snprintf(both, sizeof(both), "%s%s", l2, l1);
+		/* path and consistency are optional: without them the proof
+		 * parses, and fails verification */
+		if (i < 6)
+			CHECK_INT(parse_mutated(&text, l1, ""), SM_EPARSE);
+		snprintf(both, sizeof(both), "%s%s", l1, l1);
+		CHECK_INT(parse_mutated(&text, l1, both), SM_EPARSE);
+		snprintf(both, sizeof(both), "%sunknown 1\n", l1);
+		CHECK_INT(parse_mutated(&text, l1, both), SM_EPARSE);
+		/* swap: replace "l1 l2" by "l2 l1" */
+		size_t pl = strlen(l1) + strlen(l2) + 1;
+		char *pair = malloc(pl), *swap = malloc(pl);
+		snprintf(pair, pl, "%s%s", l1, l2);
+		snprintf(swap, pl, "%s%s", l2, l1);
+		CHECK_INT(parse_mutated(&text, pair, swap), SM_EPARSE);
+		free(pair);
+		free(swap);
+	}
+	static const char *const bad[][2] = {
+		{"sealmail-lookup/v1\n", "sealmail-lookup/v2\n"},
+		{"sealmail-lookup/v1\n", "sealmail-lookup/v1\r\n"},
+		{"address user3@", "address User3@"},
+		{"address user3@example.org", "address user3@Example.org"},
+		{"address user3@example.org", "address user3@example.org "},
+		{"address ", "address  "},
+		{"present 1 0\n", "present 01 0\n"},
+		{"present 1 0\n", "present 1 00\n"},
+		{"present 1 0\n", "present 1 18446744073709551616\n"},
+		{"present 1 0\n", "present 1\n"},
+		{"present 1 0\n", "present 1 0 \n"},
+		{"present 1 0\n", "present +1 0\n"},
+		{"present 1 0\n", "absent\n"},
+		{"present 1 0\n", "empty\n"},
+		{"\nkey ", "\nkey \n"},
+		{"consistency 2 ", "consistency 02 "},
+		{"consistency 2 ", "consistency 0 "},
+		{"consistency 2 ", "consistency  2 "},
+		{"\n\n", "\n"},
+		{"\n\n", "\n \n"},
+		{"vrf ", "vrf A"},
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		CHECK_INT(parse_mutated(&text, bad[i][0], bad[i][1]), SM_EPARSE);
+	CHECK_INT(parse_mutated(&abs, "absent\n", "absent\nopening AAAA\n"), SM_EPARSE);
+	CHECK_INT(parse_mutated(&abs, "absent\n", "empty\n"), SM_EPARSE);
+	CHECK_INT(parse_mutated(&abs, "neighbour ", "neighbour  "), SM_EPARSE);
+	/* base64 that is not strict, or of the wrong length */
+	line_of(&text, "vrf ", l1, sizeof(l1));
+	strcpy(l2, l1);
+	l2[5] = (char)0xcb; /* a high byte libsodium 1.0.18 would decode */
+	CHECK_INT(parse_mutated(&text, l1, l2), SM_EPARSE);
+	/* 80 bytes end in one '=': the digit before it has two zero bits */
+	static const char alphabet[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	strcpy(l2, l1);
+	CHECK(l2[strlen(l2) - 2] == '=' && l2[strlen(l2) - 3] != '=');
+	char *last = &l2[strlen(l2) - 3];
+	*last = alphabet[(strchr(alphabet, *last) - alphabet) | 1];
+	CHECK_INT(parse_mutated(&text, l1, l2), SM_EPARSE);
+	strcpy(l2, l1);
+	l2[strlen(l2) - 2] = '\n'; /* no padding */
+	l2[strlen(l2) - 1] = 0;
+	CHECK_INT(parse_mutated(&text, l1, l2), SM_EPARSE);
+	line_of(&text, "path ", l1, sizeof(l1));
+	snprintf(l2, sizeof(l2), "path AAAA\n"); /* 3 bytes: no whole pair */
+	CHECK_INT(parse_mutated(&text, l1, l2), SM_EPARSE);
+	line_of(&text, "consistency ", l1, sizeof(l1));
+	snprintf(l2, sizeof(l2), "consistency 2 AAAA\n");
+	CHECK_INT(parse_mutated(&text, l1, l2), SM_EPARSE);
+	/* an upper-case key ID, a witness key as the log key */
+	line_of(&text, "log-key ", l1, sizeof(l1));
+	strcpy(l2, l1);
+	for (char *c = strchr(l2, '+') + 1; *c != '+'; c++)
+		if (*c >= 'a' && *c <= 'f')
+			*c = (char)(*c - 'a' + 'A');
+	if (strcmp(l1, l2) != 0)
+		CHECK_INT(parse_mutated(&text, l1, l2), SM_EPARSE);
+	struct buf wk;
+	buf_init(&wk, 1024);
+	CHECK_INT(buf_append_str(&wk, "log-key "), 0);
+	CHECK_INT(note_verifier_format(&f->wit_v[0], &wk), 0);
+	CHECK_INT(buf_append_str(&wk, "\n"), 0);
+	CHECK_INT(parse_mutated(&text, l1, (char *)wk.data), SM_EPARSE);
+	buf_free(&wk);
+	/* every prefix that ends before the checkpoint */
+	const char *blank = strstr((const char *)text.data, "\n\n");
+	size_t hdr = (size_t)(blank - (const char *)text.data) + 2;
+	for (size_t n = 0; n <= hdr; n++)
+		CHECK_INT(kt_proof_parse(text.data, n, p), SM_EPARSE);
+	CHECK_INT(kt_proof_parse(text.data, hdr + 1, p), 0);
+	/* too big */
+	uint8_t *big = calloc(1, KT_PROOF_MAX + 1);
+	memcpy(big, text.data, text.len);
+	CHECK_INT(kt_proof_parse(big, KT_PROOF_MAX + 1, p), SM_ETOOBIG);
+	free(big);
+	free(p);
+	free(q);
+	buf_free(&text);
+	buf_free(&abs);
+}
+
+/* The largest key fits, one byte more does not. */
+static void key_limits(void)
+{
+	struct fx *f = main_fx;
+	struct buf text;
+	uint8_t *key = calloc(1, KT_PROOF_KEY_MAX + 1);
+	buf_init(&text, KT_PROOF_MAX);
+	struct kt_proof *p = fx_proof(f, "user3@example.org", 0);
+	p->key = key;
+	p->key_len = KT_PROOF_KEY_MAX;
+	CHECK_INT(kt_proof_format(p, &text), 0);
+	struct kt_proof *back = calloc(1, sizeof(*back));
+	CHECK_INT(kt_proof_parse(text.data, text.len, back), 0);
+	CHECK_INT(back->key_len, KT_PROOF_KEY_MAX);
+	CHECK(back->key == back->key_buf);
+	p->key_len = KT_PROOF_KEY_MAX + 1;
+	buf_reset(&text);
+	CHECK(kt_proof_format(p, &text) < 0);
+	CHECK_INT(text.len, 0);
+	/* format refuses what parse would */
+	p->key_len = 10;
+	p->address[0] = 'U';
+	CHECK_INT(kt_proof_format(p, &text), SM_EINVAL);
+	p->address[0] = 'u';
+	p->checkpoint_len = 0;
+	CHECK_INT(kt_proof_format(p, &text), SM_EINVAL);
+	CHECK_INT(text.len, 0);
+	free(back);
+	free(key);
+	free(p);
+	buf_free(&text);
+}
+
+/* ---- client state ---- */
+
+static void state_round_trip(void)
+{
+	struct fx *f = main_fx;
+	struct kt_state s = fx_state(f, 3), back;
+	struct buf b;
+	buf_init(&b, 4096);
+	CHECK_INT(kt_state_format(&s, &b), 0);
+	CHECK(memcmp(b.data, "sealmail-kt-state/v1\nlog-key example.org/sealmail-kt+", 53) == 0);
+	memset(&back, 0, sizeof(back));
+	CHECK_INT(kt_state_parse(b.data, b.len, &back), 0);
+	CHECK(memcmp(&back, &s, sizeof(s)) == 0);
+	char *t = strdup((char *)b.data);
+	static const char *const bad[][2] = {
+		{"sealmail-kt-state/v1\n", "sealmail-kt-state/v2\n"},
+		{"size 3\n", "size 03\n"},
+		{"size 3\n", "size 18446744073709551616\n"},
+		{"size 3\n", "size 3 \n"},
+		{"size 3\n", ""},
+		{"size 3\n", "size 3\nsize 3\n"},
+		{"root ", "root A"},
+		{"log-key ", "log-key  "},
+		{"\nroot ", "\nroot\n"},
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct buf m;
+		char *at = strstr(t, bad[i][0]);
+		buf_init(&m, 4096);
+		CHECK(at != NULL);
+		CHECK_INT(buf_append(&m, t, (size_t)(at - t)), 0);
+		CHECK_INT(buf_append_str(&m, bad[i][1]), 0);
+		CHECK_INT(buf_append_str(&m, at + strlen(bad[i][0])), 0);
+		CHECK_INT(kt_state_parse(m.data, m.len, &back), SM_EPARSE);
+		buf_free(&m);
+	}
+	CHECK_INT(kt_state_parse(b.data, b.len - 1, &back), SM_EPARSE);
+	CHECK_INT(buf_append_str(&b, "x\n"), 0);
+	CHECK_INT(kt_state_parse(b.data, b.len, &back), SM_EPARSE);
+	s.log_key = f->wit_v[0];
+	buf_reset(&b);
+	CHECK_INT(kt_state_format(&s, &b), SM_EINVAL);
+	free(t);
+	buf_free(&b);
+}
+
+/* ---- size, and the fuzz corpus ---- */
+
+static void proof_size(void)
+{
+	struct fx *f = fx_new(1000, 1);
+	struct kt_trust t;
+	struct buf text;
+	size_t keyline;
+	buf_init(&text, KT_PROOF_MAX);
+	fx_trust(f, &t, 3);
+	struct kt_proof *p = fx_proof(f, "user500@example.org", 0);
+	proof_text(p, &text);
+	CHECK_INT(verify_text(text.data, text.len, "user500@example.org", &t, NULL, NULL), KT_OK);
+	keyline = strlen("key \n") + B64_LEN(CERT_LEN);
+	printf("# lookup proof, map of %zu, path %zu, 3 cosignatures: %zu bytes, %zu without "
+	       "the key line (%zu-byte key)\n",
+	       f->nrec, p->path.len, text.len, text.len - keyline, (size_t)CERT_LEN);
+	CHECK(text.len - keyline <= 2048);
+	free(p);
+	p = fx_proof(f, "user500@example.org", 3);
+	buf_reset(&text);
+	proof_text(p, &text);
+	printf("# with a consistency proof from size 3: %zu bytes\n", text.len);
+	free(p);
+	buf_free(&text);
+	fx_free(f);
+}
+
+static void write_file(const char *dir, const char *name, const struct kt_proof *p)
+{
+	char path[4096];
+	struct buf text;
+	buf_init(&text, KT_PROOF_MAX);
+	proof_text(p, &text);
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	FILE *fp = fopen(path, "wb");
+	CHECK(fp != NULL);
+	if (fp != NULL) {
+		CHECK(fwrite(text.data, 1, text.len, fp) == text.len);
+		CHECK(fclose(fp) == 0);
+	}
+	buf_free(&text);
+}
+
+/* Deterministic keys, which fuzz_kt_proof trusts: its verify path is reached. */
+static void write_corpus(const char *dir)
+{
+	struct fx *f = fx_new(300, 0), *e = fx_new(0, 0), *one = fx_new(1, 0);
+	struct kt_proof *p = fx_proof(f, "user3@example.org", 0);
+	write_file(dir, "present", p);
+	free(p);
+	p = fx_proof(f, "user0@example.org", 2);
+	write_file(dir, "present-consistency", p);
+	free(p);
+	p = fx_proof(f, "nobody@example.org", 0);
+	write_file(dir, "absent", p);
+	free(p);
+	p = fx_proof(e, "alice@example.org", 0);
+	write_file(dir, "empty", p);
+	free(p);
+	p = fx_proof(one, "alice@example.org", 0);
+	write_file(dir, "absent-no-path", p);
+	free(p);
+	fx_free(f);
+	fx_free(e);
+	fx_free(one);
+}
+
 int main(void)
 {
 	if (sodium_init() < 0)
@@ -760,6 +1074,12 @@ int main(void)
 	RUN(why_vrf_and_map_path);
 	RUN(why_history);
 	RUN(why_texts);
+	RUN(parse_rejects);
+	RUN(key_limits);
+	RUN(state_round_trip);
+	RUN(proof_size);
 	fx_free(main_fx);
+	if (getenv("KT_PROOF_CORPUS") != NULL)
+		write_corpus(getenv("KT_PROOF_CORPUS"));
 	return check_done();
 }

@@ -357,7 +357,7 @@ static void absence_any_leaf(void)
 	p.found = 0;
 	CHECK_INT(ptree_verify(root, idx, &p), 0);
 	idx[0] = 0x00;
-	idx[31] = 1; /* next to 00...: the split at bit 1 is not in the way */
+	idx[31] = 1; /* differs from 01... at bit 1, where that leaf's path splits */
 	CHECK_INT(ptree_verify(root, idx, &p), SM_EPARSE);
 	ptree_free(t);
 }
@@ -727,9 +727,9 @@ static void rehash_all(uint8_t *s)
 }
 
 /* Whatever a corrupt snapshot holds: load rejects it (when must_reject),
- * and view_prove returns SM_EPARSE or a proof whose verify result is a
- * documented code and which, if it verifies against the true root, tells
- * the truth. */
+ * and view_prove returns SM_EPARSE or a well-formed proof (verify says 0
+ * or SM_ECRYPTO) which, if it verifies against the true root, tells the
+ * truth. */
 static void corrupt_case(const uint8_t *s, size_t len, const uint8_t true_root[HL],
 			 const struct model *m, int must_reject)
 {
@@ -754,7 +754,7 @@ static void corrupt_case(const uint8_t *s, size_t len, const uint8_t true_root[H
 		if (r < 0)
 			continue;
 		r = ptree_verify(vroot, idx, &p);
-		CHECK(r == 0 || r == SM_EPARSE || r == SM_ECRYPTO);
+		CHECK(r == 0 || r == SM_ECRYPTO); /* never a malformed proof */
 		if (ptree_verify(true_root, idx, &p) == 0)
 			CHECK(proof_truthful(m, idx, &p));
 	}
