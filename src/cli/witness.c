@@ -265,11 +265,10 @@ static int witness_init(const char *dir, const char *name)
 		cli_error("%s/%s already exists; not replacing a witness's key", dir, WITNESS_KEY);
 		return EX_CANTCREAT;
 	}
-	if ((st = make_dir(dir)) != 0 || (st = state_dir(dir, sd)) != 0 || (st = make_dir(sd)) != 0)
-		return st;
 	buf_init(&skey, WITNESS_KEY_FILE_MAX);
 	buf_init(&vkey, NOTE_VKEY_MAX + 1);
-	if ((st = new_signer_key(name, &skey, &vkey)) != 0)
+	if ((st = new_signer_key(name, &skey, &vkey)) != 0 || (st = make_dir(dir)) != 0 ||
+	    (st = state_dir(dir, sd)) != 0 || (st = make_dir(sd)) != 0)
 		goto done;
 	if ((!exists(dir, WITNESS_LOGS) &&
 	     atomic_file_write(dir, WITNESS_LOGS, (const uint8_t *)"", 0, 0600) < 0) ||

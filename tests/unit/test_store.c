@@ -519,6 +519,75 @@ static void busy_write_fails_loudly(void)
 	store_close(s);
 }
 
+/* The transparency tables: committed versions and users, epochs, the log's
+ * hashes as a tlog store, and witness sizes. */
+static void kt_tables(void)
+{
+	char tok[STORE_TOKEN_LEN + 1];
+	struct buf a, b, c;
+	struct store_kt_user u;
+	struct store_kt_log log;
+	struct tlog_store st;
+	uint8_t opening[32], leaf[TLOG_HASH_LEN], root[TLOG_HASH_LEN], want[TLOG_HASH_LEN];
+	uint64_t e = 99, size = 99;
+	store *s = open_with_luke(dir_for("kt"), tok);
+	buf_init(&a, 4096);
+	buf_init(&b, 4096);
+	buf_init(&c, 4096);
+	CHECK_INT(store_kt_latest(s, "jedi.test", &e, NULL), SM_ENOTFOUND);
+	CHECK_INT(store_kt_user(s, "jedi.test", luke_hash(), &u), SM_ENOTFOUND);
+	CHECK_INT(store_publish(s, "Luke@jedi.test", tok, cert_luke, sizeof(cert_luke)), 0);
+	CHECK_INT(commit(s, "jedi.test"), 1);
+	CHECK_INT(store_kt_user(s, "jedi.test", luke_hash(), &u), 0);
+	CHECK_STR(u.address, "luke@jedi.test");
+	CHECK_INT(u.counter, 1);
+	CHECK_INT(store_kt_version(s, u.user_id, 1, opening, &a), 0);
+	CHECK(a.len == sizeof(cert_luke) && memcmp(a.data, cert_luke, a.len) == 0);
+	CHECK_INT(opening[0], 9);
+	CHECK_INT(store_kt_version(s, u.user_id, 2, opening, &a), SM_ENOTFOUND);
+	/* two epochs, and the log over them */
+	buf_reset(&a);
+	CHECK_INT(buf_append_str(&a, "entry0"), 0);
+	CHECK_INT(buf_append_str(&b, "delta0"), 0);
+	CHECK_INT(buf_append_str(&c, "checkpoint0"), 0);
+	store_kt_log_init(&log, s, "jedi.test", &st);
+	CHECK_INT(store_kt_begin(s), 0);
+	CHECK_INT(store_kt_put_epoch(s, "jedi.test", 0, &a, &b, &c), 0);
+	tlog_leaf_hash(a.data, a.len, leaf);
+	CHECK_INT(tlog_append(&st, 0, leaf), 0);
+	CHECK_INT(store_kt_put_epoch(s, "jedi.test", 1, &a, &b, &c), 0);
+	CHECK_INT(tlog_append(&st, 1, leaf), 0);
+	CHECK_INT(store_kt_commit(s), 0);
+	CHECK_INT(store_kt_put_epoch(s, "jedi.test", 1, &a, &b, &c), SM_EEXIST);
+	CHECK_INT(tlog_root(&st, 2, root), 0);
+	tlog_node_hash(leaf, leaf, want);
+	CHECK(memcmp(root, want, sizeof(root)) == 0);
+	buf_reset(&c);
+	CHECK_INT(buf_append_str(&c, "checkpoint1+cosig"), 0);
+	CHECK_INT(store_kt_set_checkpoint(s, "jedi.test", 1, &c), 0);
+	buf_reset(&c);
+	CHECK_INT(store_kt_latest(s, "jedi.test", &e, &c), 0);
+	CHECK_INT(e, 1);
+	CHECK(c.len == 17 && memcmp(c.data, "checkpoint1+cosig", 17) == 0);
+	buf_reset(&b);
+	CHECK_INT(store_kt_epoch(s, "jedi.test", 0, NULL, &b, NULL), 0);
+	CHECK(b.len == 6 && memcmp(b.data, "delta0", 6) == 0);
+	CHECK_INT(store_kt_epoch(s, "jedi.test", 2, NULL, &b, NULL), SM_ENOTFOUND);
+	CHECK_INT(store_kt_latest(s, "rebels.test", &e, NULL), SM_ENOTFOUND);
+	/* witnesses */
+	CHECK_INT(store_kt_witness_size(s, "jedi.test", "w1", &size), 0);
+	CHECK_INT(size, 0);
+	CHECK_INT(store_kt_set_witness_size(s, "jedi.test", "w1", 2), 0);
+	CHECK_INT(store_kt_witness_size(s, "jedi.test", "w1", &size), 0);
+	CHECK_INT(size, 2);
+	CHECK_INT(store_kt_witness_size(s, "rebels.test", "w1", &size), 0);
+	CHECK_INT(size, 0);
+	buf_free(&a);
+	buf_free(&b);
+	buf_free(&c);
+	store_close(s);
+}
+
 int main(void)
 {
 	snprintf(base, sizeof(base), "/tmp/sm-store.XXXXXX");
@@ -533,6 +602,7 @@ int main(void)
 	RUN(publish_accepts_retyped_token);
 	RUN(key_by_hash_scoped_to_domain);
 	RUN(reopen_persists);
+	RUN(kt_tables);
 	RUN(token_only_hashed);
 	RUN(refuses_corrupt_database);
 	RUN(refuses_damaged_page);
