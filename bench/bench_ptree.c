@@ -28,7 +28,7 @@
 
 struct row {
 	unsigned long n;
-	double build_s, mem_per_entry, update_s;
+	double build_s, mem_per_entry, update_s, update_root_s;
 	double path_len, proof_bytes, verify_us;
 	size_t snap_bytes;
 	double load_s, view_prove_us;
@@ -60,10 +60,35 @@ static int parse_count(const char *s, unsigned long *ret)
 	return 0;
 }
 
+/* splitmix64, seeded from libsodium: a system call per leaf would be
+ * most of what is measured. */
+static uint64_t rng_state;
+
+static uint64_t rnd(void)
+{
+	uint64_t z = (rng_state += 0x9e3779b97f4a7c15ull);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+static uint32_t rnd_below(uint32_t n)
+{
+	return (uint32_t)(rnd() % n);
+}
+
+static void rnd_bytes(uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i += 8) {
+		uint64_t v = rnd();
+		memcpy(p + i, &v, n - i < 8 ? n - i : 8);
+	}
+}
+
 static void random_leaf(struct ptree_leaf *l)
 {
-	randombytes_buf(l->idx, sizeof(l->idx));
-	randombytes_buf(l->commitment, sizeof(l->commitment));
+	rnd_bytes(l->idx, sizeof(l->idx));
+	rnd_bytes(l->commitment, sizeof(l->commitment));
 	l->counter = 1;
 	l->epoch = 1;
 }
@@ -89,7 +114,7 @@ static int update(struct ptree *t, uint8_t (*idx)[PTREE_IDX_LEN], unsigned long 
 	for (unsigned long i = 0; i < UPDATES; i++) {
 		random_leaf(&l);
 		if (i % 2 == 0) {
-			memcpy(l.idx, idx[randombytes_uniform((uint32_t)*n)], PTREE_IDX_LEN);
+			memcpy(l.idx, idx[rnd_below((uint32_t)*n)], PTREE_IDX_LEN);
 			l.counter = 2;
 			l.epoch = 2;
 		} else {
@@ -112,7 +137,7 @@ static int proofs(struct ptree *t, uint8_t (*idx)[PTREE_IDX_LEN], unsigned long 
 
 	ptree_root(t, root);
 	for (size_t i = 0; i < LOOKUPS; i++) {
-		memcpy(which[i], idx[randombytes_uniform((uint32_t)n)], PTREE_IDX_LEN);
+		memcpy(which[i], idx[rnd_below((uint32_t)n)], PTREE_IDX_LEN);
 		if (ptree_prove(t, which[i], &p[i]) < 0 || !p[i].found)
 			return fail("ptree_prove", 0);
 		steps += p[i].path.len;
@@ -151,7 +176,7 @@ static int snapshot(struct ptree *t, uint8_t (*idx)[PTREE_IDX_LEN], unsigned lon
 	ptree_root(t2, root2);
 	t0 = now();
 	for (size_t i = 0; i < VERIFIES; i++)
-		bad |= ptree_view_prove(&v, idx[randombytes_uniform((uint32_t)n)], &p) != 0 || !p.found;
+		bad |= ptree_view_prove(&v, idx[rnd_below((uint32_t)n)], &p) != 0 || !p.found;
 	row->view_prove_us = (now() - t0) * 1e6 / VERIFIES;
 	r = -1;
 	if (memcmp(root, root2, sizeof(root)) != 0 || bad)
@@ -187,8 +212,10 @@ static int run(unsigned long n, struct row *row)
 	t0 = now();
 	if (update(t, idx, &count) < 0)
 		goto done;
+	double t1 = now();
 	ptree_root(t, root);
 	row->update_s = now() - t0;
+	row->update_root_s = now() - t1;
 	if (ptree_count(t) != count) {
 		fail("count after updates", 0);
 		goto done;
@@ -204,8 +231,9 @@ done:
 
 static void print_row(const struct row *r)
 {
-	printf("%9lu %9.3f %9.1f %10.3f %8.1f %8.0f %9.2f %12zu %8.3f %9.2f\n", r->n, r->build_s,
-	       r->mem_per_entry, r->update_s, r->path_len, r->proof_bytes, r->verify_us,
+	printf("%9lu %9.3f %9.1f %10.3f %8.3f %8.1f %8.0f %9.2f %12zu %8.3f %9.2f\n", r->n,
+	       r->build_s, r->mem_per_entry, r->update_s, r->update_root_s, r->path_len,
+	       r->proof_bytes, r->verify_us,
 	       r->snap_bytes, r->load_s, r->view_prove_us);
 	fflush(stdout);
 }
@@ -221,6 +249,7 @@ int main(int argc, char **argv)
 		fail("sodium_init", 0);
 		return 1;
 	}
+	randombytes_buf(&rng_state, sizeof(rng_state));
 	for (int i = 1; i < argc && count < 64; i++) {
 		if (parse_count(argv[i], &ns[count++]) < 0) {
 			fprintf(stderr, "usage: bench_ptree [N...] (1 <= N <= %lu)\n", N_MAX);
@@ -230,12 +259,14 @@ int main(int argc, char **argv)
 	if (count == 0)
 		for (; count < sizeof(defaults) / sizeof(defaults[0]); count++)
 			ns[count] = defaults[count];
-	printf("# build: n ptree_set + ptree_root; mem: ptree_memory/n after build;\n"
-	       "# update: %d sets (half replace, half insert) + ptree_root; proof: %d lookups,\n"
-	       "# bytes = %d + 33 x len; verify, view_prove: mean of %d calls\n",
+	printf("# build: n ptree_set + ptree_root; B/entry: ptree_memory / n after the build\n"
+	       "# update: %d ptree_set (half replace, half insert) + ptree_root; (root s): that call\n"
+	       "# path, proof B: mean over %d lookups, bytes = %d + 33 x len\n"
+	       "# verify, vprove: mean of %d ptree_verify / ptree_view_prove calls\n",
 	       UPDATES, LOOKUPS, LEAF_BYTES, VERIFIES);
-	printf("%9s %9s %9s %10s %8s %8s %9s %12s %8s %9s\n", "n", "build s", "B/entry", "update s",
-	       "path", "proof B", "verify us", "snapshot B", "load s", "vprove us");
+	printf("%9s %9s %9s %10s %8s %8s %8s %9s %12s %8s %9s\n", "n", "build s", "B/entry",
+	       "update s", "(root s)", "path", "proof B", "verify us", "snapshot B", "load s",
+	       "vprove us");
 	for (size_t i = 0; i < count; i++) {
 		if (run(ns[i], &row) < 0)
 			return 1;

@@ -13,6 +13,12 @@
  *   - after a 200 the witness is one epoch further, the body is a
  *     cosignature line that verifies over the checkpoint, and the same
  *     request again gets 409.
+ * An input that starts with '!' is not a request but a mode byte and the
+ * records of the next epoch's delta (whole 112-byte records, at most 64,
+ * taken loosely): the harness plays a log that changes its map as the
+ * records say, without checking a rule (and, if the mode's low bit is set,
+ * also changes an entry no record names), and signs the epoch. Such a request is always cosigned
+ * or refused with 422, and a refusal after the replay must be undone.
  *
  * Built with -DFUZZ_KT_WITNESS_SEEDS and without replay.c, this file is a
  * program that writes the seed corpus into the directory it is given:
@@ -53,32 +59,35 @@ static void fuzz_check(int ok, const char *what)
 
 #define SIM_LEAVES 64
 
+/* The stored hashes (level, index) of a log of at most SIM_LEAVES leaves. */
+struct hashes {
+	uint8_t h[8][SIM_LEAVES][TLOG_HASH_LEN];
+};
+
 static struct {
 	struct note_signer *log;
 	struct ptree *map;
-	uint8_t hashes[8][SIM_LEAVES][TLOG_HASH_LEN]; /* stored hash (level, index) */
+	struct hashes log_hashes;
 	uint64_t size;
 } sim;
 
 static int sim_read(void *ctx, unsigned level, uint64_t index, uint8_t ret[TLOG_HASH_LEN])
 {
-	(void)ctx;
+	const struct hashes *hs = ctx;
 	if (level >= 8 || index >= SIM_LEAVES)
 		return SM_ENOTFOUND;
-	memcpy(ret, sim.hashes[level][index], TLOG_HASH_LEN);
+	memcpy(ret, hs->h[level][index], TLOG_HASH_LEN);
 	return 0;
 }
 
 static int sim_write(void *ctx, unsigned level, uint64_t index, const uint8_t h[TLOG_HASH_LEN])
 {
-	(void)ctx;
+	struct hashes *hs = ctx;
 	if (level >= 8 || index >= SIM_LEAVES)
 		return SM_EINVAL;
-	memcpy(sim.hashes[level][index], h, TLOG_HASH_LEN);
+	memcpy(hs->h[level][index], h, TLOG_HASH_LEN);
 	return 0;
 }
-
-static const struct tlog_store sim_store = {sim_read, sim_write, NULL};
 
 static void sim_idx(uint64_t k, uint8_t idx[PTREE_IDX_LEN])
 {
@@ -116,38 +125,48 @@ static void sim_delta(uint64_t e, struct buf *delta)
 	}
 }
 
-/* The log's next epoch as a request body. */
-static void sim_epoch(struct buf *req)
+/* Epoch `size` of a log whose map (after the epoch) is map and whose
+ * hashes are hs, with this delta, as a signed request body. */
+static void sim_sign(struct ptree *map, struct hashes *hs, uint64_t size, const struct buf *delta,
+		     struct buf *req)
 {
-	struct buf delta, entry, body, note;
+	struct buf entry, body, note;
+	struct tlog_store st = {sim_read, sim_write, hs};
 	struct kt_entry en;
 	struct kt_map_line m;
 	uint8_t leaf[32], root[32];
-	buf_init(&delta, 4096);
 	buf_init(&entry, KT_ENTRY_MAX);
 	buf_init(&body, 4096);
 	buf_init(&note, 4096);
-	sim_delta(sim.size, &delta);
-	en.epoch = sim.size;
-	en.time = FUZZ_T0 + 60 * sim.size;
-	ptree_root(sim.map, en.map_root);
-	crypto_hash_sha256(en.delta_hash, delta.data, delta.len);
+	en.epoch = size;
+	en.time = FUZZ_T0 + 60 * size;
+	ptree_root(map, en.map_root);
+	crypto_hash_sha256(en.delta_hash, delta->data, delta->len);
 	fuzz_check(kt_entry_format(&en, &entry) == 0 && kt_entry_leaf_hash(&en, leaf) == 0, "entry");
-	fuzz_check(tlog_append(&sim_store, sim.size, leaf) == 0, "append");
-	sim.size++;
-	fuzz_check(tlog_root(&sim_store, sim.size, root) == 0, "log root");
+	fuzz_check(tlog_append(&st, size, leaf) == 0, "append");
+	fuzz_check(tlog_root(&st, size + 1, root) == 0, "log root");
 	m.epoch = en.epoch;
 	memcpy(m.map_root, en.map_root, PTREE_HASH_LEN);
 	memset(m.vrf_pk, 0x42, VRF_PK_LEN);
-	fuzz_check(kt_checkpoint_body(FUZZ_DOMAIN, sim.size, root, &m, &body) == 0, "checkpoint");
+	fuzz_check(kt_checkpoint_body(FUZZ_DOMAIN, size + 1, root, &m, &body) == 0, "checkpoint");
 	fuzz_check(note_sign(sim.log, body.data, body.len, 0, &note) == 0, "sign");
-	fuzz_check(kt_witness_request(sim.size - 1, entry.data, entry.len, delta.data, delta.len,
-				      note.data, note.len, req) == 0,
+	fuzz_check(kt_witness_request(size, entry.data, entry.len, delta->data, delta->len, note.data,
+				      note.len, req) == 0,
 		   "request");
-	buf_free(&delta);
 	buf_free(&entry);
 	buf_free(&body);
 	buf_free(&note);
+}
+
+/* The log's next honest epoch as a request body. */
+static void sim_epoch(struct buf *req)
+{
+	struct buf delta;
+	buf_init(&delta, 4096);
+	sim_delta(sim.size, &delta);
+	sim_sign(sim.map, &sim.log_hashes, sim.size, &delta, req);
+	sim.size++;
+	buf_free(&delta);
 }
 
 /* ---- the witness ---- */
@@ -156,6 +175,8 @@ static struct note_signer *fuzz_witness;
 static struct note_verifier fuzz_witness_key;
 static struct buf fuzz_state;                /* the witness at FUZZ_EPOCHS */
 static struct buf fuzz_next[FUZZ_NEXT];      /* the log's next requests */
+static struct buf fuzz_map0;                 /* the log's map at FUZZ_EPOCHS, a snapshot */
+static struct hashes fuzz_log0;              /* the log's hashes at FUZZ_EPOCHS */
 
 static struct note_signer *fuzz_signer(const char *name, uint8_t type, uint8_t tag)
 {
@@ -192,6 +213,9 @@ static void fuzz_setup(void)
 	buf_init(&fuzz_state, FUZZ_MAX);
 	fuzz_check(kt_witness_save(w, &fuzz_state) == 0, "save");
 	kt_witness_free(w);
+	buf_init(&fuzz_map0, FUZZ_MAX);
+	fuzz_check(ptree_snapshot(sim.map, &fuzz_map0) == 0, "snapshot");
+	fuzz_log0 = sim.log_hashes;
 	for (int i = 0; i < FUZZ_NEXT; i++) {
 		buf_init(&fuzz_next[i], FUZZ_MAX);
 		sim_epoch(&fuzz_next[i]);
@@ -269,14 +293,61 @@ static void check_cosignature(const uint8_t *data, const struct buf *out)
 	buf_free(&note);
 }
 
+/* An input starting with '!' is the records of a delta (the rest): the
+ * log applies them to its map its own way (no rule checked), and signs the
+ * epoch, so the witness's replay and its undo are reached. */
+static void resigned_request(uint8_t mode, const uint8_t *recs, size_t len, struct buf *req)
+{
+	struct ptree_view v = {fuzz_map0.data, fuzz_map0.len};
+	struct ptree *map = NULL;
+	struct hashes *hs = malloc(sizeof(*hs));
+	struct buf delta;
+	fuzz_check(hs != NULL && ptree_load(&v, &map) == 0, "the log's map");
+	*hs = fuzz_log0;
+	buf_init(&delta, FUZZ_MAX);
+	fuzz_check(kt_delta_begin(&delta, FUZZ_EPOCHS) == 0 && buf_append(&delta, recs, len) == 0, "delta");
+	for (size_t i = 0; i + KT_DELTA_RECORD_LEN <= len; i += KT_DELTA_RECORD_LEN) {
+		struct ptree_leaf leaf;
+		memcpy(leaf.idx, recs + i, PTREE_IDX_LEN);
+		leaf.counter = 1;
+		for (int k = 0; k < 8; k++)
+			leaf.counter += (uint64_t)recs[i + 32 + (size_t)k] << (56 - 8 * k);
+		leaf.epoch = FUZZ_EPOCHS;
+		memcpy(leaf.commitment, recs + i + 80, PTREE_HASH_LEN);
+		fuzz_check(ptree_set(map, &leaf) == 0, "the log's change");
+	}
+	if (mode & 1) {
+		struct ptree_leaf leaf = {.counter = 99, .epoch = FUZZ_EPOCHS};
+		sim_idx(0, leaf.idx);
+		fuzz_check(ptree_set(map, &leaf) == 0, "the log's unrecorded change");
+	}
+	sim_sign(map, hs, FUZZ_EPOCHS, &delta, req);
+	buf_free(&delta);
+	ptree_free(map);
+	free(hs);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct kt_witness *w = NULL;
 	struct buf out, again;
+	struct buf signed_req;
+	int resigned = size > 0 && data[0] == '!';
+	buf_init(&signed_req, FUZZ_MAX);
+	if (resigned) {
+		if (size < 2 || size - 2 > 64 * KT_DELTA_RECORD_LEN) {
+			buf_free(&signed_req);
+			return 0;
+		}
+		resigned_request(data[1], data + 2, size - 2, &signed_req);
+		data = signed_req.data;
+		size = signed_req.len;
+	}
 	fuzz_check(kt_witness_load(fuzz_state.data, fuzz_state.len, &w) == 0, "load");
 	buf_init(&out, 4096);
 	int st = kt_witness_add(w, fuzz_witness, FUZZ_NOW, data, size, &out);
 	fuzz_check(st == 200 || st == 400 || st == 403 || st == 409 || st == 422, "status");
+	fuzz_check(!resigned || st == 200 || st == 422, "a signed epoch is cosigned or refused by an audit rule");
 	fuzz_check(out.len > 0 && out.data[out.len - 1] == '\n' && memchr(out.data, '\n', out.len) ==
 								      out.data + out.len - 1,
 		   "the body is one line");
@@ -292,6 +363,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		buf_free(&again);
 	}
 	buf_free(&out);
+	buf_free(&signed_req);
 	kt_witness_free(w);
 	return 0;
 }
@@ -333,6 +405,25 @@ int main(int argc, char **argv)
 	seed_flip(argv[1], "flip-entry", next, 20, 0x01);
 	seed_flip(argv[1], "flip-delta-tail", next, next->len / 2, 0x01);
 	seed(argv[1], "truncated", next->data, next->len / 2);
+	/* the honest records of epoch FUZZ_EPOCHS, from the next request's delta */
+	const uint8_t *d = (const uint8_t *)strstr((const char *)next->data, "sealmail-delta/v1\n");
+	size_t dl = 0;
+	for (size_t i = (size_t)(d - next->data); i + 11 < next->len; i++)
+		if (memcmp(next->data + i, "checkpoint ", 11) == 0) {
+			dl = i - (size_t)(d - next->data);
+			break;
+		}
+	struct buf r;
+	buf_init(&r, FUZZ_MAX);
+	fuzz_check(d != NULL && buf_append(&r, "!\0", 2) == 0 &&
+			   buf_append(&r, d + KT_DELTA_HEADER_LEN, dl - KT_DELTA_HEADER_LEN) == 0,
+		   "records");
+	seed(argv[1], "resign-honest", r.data, r.len);
+	seed_flip(argv[1], "resign-counter", &r, 2 + 39, 0x01);
+	seed_flip(argv[1], "resign-unrecorded", &r, 1, 0x01);
+	seed(argv[1], "resign-dropped", r.data, r.len - KT_DELTA_RECORD_LEN);
+	seed(argv[1], "resign-empty", r.data, 2);
+	buf_free(&r);
 	static const char frame[] = "old 3\nentry 0\ndelta 0\ncheckpoint 0\n";
 	seed(argv[1], "empty-fields", (const uint8_t *)frame, sizeof(frame) - 1);
 	return 0;

@@ -243,7 +243,7 @@ static int new_signer_key(const char *name, struct buf *skey, struct buf *vkey)
 		goto done;
 	if (note_signer_new(name, NOTE_KEY_COSIG_V1, sk, &s) < 0) {
 		cli_error("'%s' is not a valid key name (printable, no spaces or '+')", name);
-		st = EX_USAGE;
+		st = EX_DATAERR;
 		goto done;
 	}
 	if (note_signer_format(s, skey) < 0 || buf_append(skey, "\n", 1) < 0 ||
@@ -372,7 +372,7 @@ static int load_signer(const char *dir, struct note_signer **ret)
 		return EX_USAGE;
 	if (stat(path, &st) == 0 && (st.st_mode & 077) != 0) {
 		cli_error("%s is readable by others; chmod 600 it", path);
-		return EX_NOPERM;
+		return EX_CONFIG;
 	}
 	buf_init(&b, WITNESS_KEY_FILE_MAX);
 	if ((r = read_file(dir, WITNESS_KEY, &b)) == 0) {
@@ -502,9 +502,11 @@ static void handle_size(struct server *s, struct evhttp_request *req, const char
 		reply_text(req, 404, "unknown origin\n", "size: unknown origin");
 		return;
 	}
+	char what[KT_WITNESS_ORIGIN_MAX + 40];
 	snprintf(body, sizeof(body), "%" PRIu64 "\n", kt_witness_size(l->w));
+	snprintf(what, sizeof(what), "size of %s: %" PRIu64, l->origin, kt_witness_size(l->w));
 	reply(req, 200, "text/x.tlog.size", body, strlen(body));
-	log_request(req, 200, l->origin);
+	log_request(req, 200, what);
 }
 
 static void on_request(struct evhttp_request *req, void *arg)
