@@ -65,3 +65,17 @@ for mode in keep-alive new-connection; do
 	n=$(rate "https://nginx.jedi.test$path" "${opt[@]}")
 	printf '%-16s %14.0f %14.0f %7.2fx\n' "$mode" "$s" "$n" "$(echo "$s / $n" | bc -l)"
 done
+
+# Lookup with proof (transparency) against the plain WKD answer, both from
+# sealmaild, in the same run. Goal: at least 50% of the plain rate.
+proof=/.well-known/sealmail/v1/jedi.test/lookup/pc53ux1dyd1rjnpyonebrx3aemurd8pf?l=luke
+psize=$(curl -sf "https://openpgpkey.jedi.test$proof" | wc -c)
+echo "# lookup proof: $psize bytes (key included), same wrk settings"
+printf '%-16s %14s %14s %8s\n' mode "proof/s" "plain WKD/s" ratio
+for mode in keep-alive new-connection; do
+	opt=()
+	[ "$mode" = new-connection ] && opt=(-H "Connection: close")
+	p=$(rate "https://openpgpkey.jedi.test$proof" "${opt[@]}")
+	w=$(rate "https://openpgpkey.jedi.test$path" "${opt[@]}")
+	printf '%-16s %14.0f %14.0f %7.2fx\n' "$mode" "$p" "$w" "$(echo "$p / $w" | bc -l)"
+done

@@ -13,7 +13,8 @@
  *     makes never has a bad shape (verify gives 0 or SM_ECRYPTO);
  *   - when ptree_load accepts the snapshot: the tree's root and count are
  *     the recorded ones, view_prove succeeds and equals ptree_prove, its
- *     proof verifies, and the tree's own snapshot gives back the input;
+ *     proof verifies, ptree_walk gives every leaf in rising index order,
+ *     and the tree's own snapshot gives back the input;
  *   - a hostile proof that verifies against a loaded tree's root tells the
  *     truth about idx (the tree has it, with that leaf, or has it not), and
  *     one for an empty map is against the empty root;
@@ -103,6 +104,20 @@ static int proof_eq(const struct ptree_proof *a, const struct ptree_proof *b)
 	return 1;
 }
 
+struct walk {
+	size_t n;
+	uint8_t last[PTREE_IDX_LEN];
+};
+
+static int walk_step(void *arg, const struct ptree_leaf *l)
+{
+	struct walk *w = arg;
+	fuzz_check(w->n == 0 || memcmp(w->last, l->idx, PTREE_IDX_LEN) < 0, "walk out of order");
+	memcpy(w->last, l->idx, PTREE_IDX_LEN);
+	w->n++;
+	return 0;
+}
+
 /* The contracts that hold for a snapshot ptree_load accepted. */
 static void check_loaded(struct ptree *t, const struct ptree_view *v, const uint8_t idx[PTREE_IDX_LEN],
 			 int vr, const struct ptree_proof *vp)
@@ -122,6 +137,8 @@ static void check_loaded(struct ptree *t, const struct ptree_view *v, const uint
 	int g = ptree_get(t, idx, &got);
 	fuzz_check(vp->found ? g == 0 && leaf_eq(&got, &vp->leaf) : g == SM_ENOTFOUND,
 		   "get disagrees with the proof");
+	struct walk w = {0, {0}};
+	fuzz_check(ptree_walk(t, walk_step, &w) == 0 && w.n == ptree_count(t), "walk count");
 	buf_init(&b, SNAP_MAX + 1024);
 	fuzz_check(ptree_snapshot(t, &b) == 0, "snapshot of a loaded tree");
 	fuzz_check(b.len == v->len && memcmp(b.data, v->data, b.len) == 0,

@@ -100,21 +100,23 @@ static int by_idx(const void *a, const void *b)
 	return memcmp(((const struct change *)a)->idx, ((const struct change *)b)->idx, PTREE_IDX_LEN);
 }
 
-/* The index of each change: kept for an existing entry, from the VRF for a
- * new one. */
+/* The index of each change: kept for an existing entry (its VRF proof is
+ * stored with it), from the VRF for a new one. */
 static int index_changes(const struct kt_domain *k, struct changes *cs)
 {
 	uint8_t beta[VRF_OUTPUT_LEN];
 	for (size_t i = 0; i < cs->n; i++) {
 		struct change *c = &cs->c[i];
+		if (c->has_leaf) {
+			memcpy(c->idx, c->old.idx, PTREE_IDX_LEN);
+			continue;
+		}
 		int r = vrf_prove(k->vrf_sk, (const uint8_t *)c->address, strlen(c->address), c->vrf_proof);
 		if (r == 0)
 			r = vrf_proof_to_hash(c->vrf_proof, beta);
 		if (r < 0)
 			return r;
 		kt_index(beta, c->idx);
-		if (c->has_leaf && memcmp(c->idx, c->old.idx, PTREE_IDX_LEN) != 0)
-			return SM_EPARSE; /* the stored leaf is not this address's */
 	}
 	qsort(cs->c, cs->n, sizeof(*cs->c), by_idx);
 	return 0;

@@ -2,7 +2,8 @@
  *   sealmaild serve  [-f FILE]           run the key directory and the MX
  *   sealmaild check  [-f FILE]           validate the configuration
  *   sealmaild user add ADDRESS [-f FILE] add a user, print their publish token
- *   sealmaild status [-f FILE]           list users and what they published */
+ *   sealmaild status [-f FILE]           list users and what they published
+ *   sealmaild log-key DOMAIN [-f FILE]   print DOMAIN's transparency log key (vkey) */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -222,12 +223,32 @@ static int cmd_status(struct daemon *d)
 	return 0;
 }
 
+/* The vkey witnesses and clients need; makes the keys on first use. */
+static int cmd_log_key(struct daemon *d, const char *domain)
+{
+	struct buf b;
+	if (kt_keys_load(d) < 0)
+		return EX_IOERR;
+	struct kt_domain *k = kt_find(d, domain);
+	if (k == NULL) {
+		fprintf(stderr, "sealmaild: %s is not a configured domain with a key directory\n", domain);
+		return EX_USAGE;
+	}
+	buf_init(&b, NOTE_VKEY_MAX + 1);
+	int r = note_verifier_format(&k->log_vkey, &b);
+	if (r == 0)
+		printf("%.*s\n", (int)b.len, (const char *)b.data);
+	buf_free(&b);
+	return r == 0 ? 0 : EX_SOFTWARE;
+}
+
 static int usage(void)
 {
 	fprintf(stderr, "usage: sealmaild serve [-f FILE]\n"
 			"       sealmaild check [-f FILE]\n"
 			"       sealmaild user add ADDRESS [-f FILE]\n"
 			"       sealmaild status [-f FILE]\n"
+			"       sealmaild log-key DOMAIN [-f FILE]\n"
 			"FILE defaults to " DEFAULT_CONF "; see sealmaild(8).\n");
 	return EX_USAGE;
 }
@@ -272,6 +293,8 @@ int main(int argc, char **argv)
 		st = cmd_user_add(&d, words[1]);
 	} else if (strcmp(verb, "status") == 0 && nwords == 0) {
 		st = cmd_status(&d);
+	} else if (strcmp(verb, "log-key") == 0 && nwords == 1) {
+		st = cmd_log_key(&d, words[0]);
 	} else {
 		st = usage();
 	}

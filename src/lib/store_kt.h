@@ -60,7 +60,8 @@ int store_kt_commit(store *s) SM_WUR;
 void store_kt_rollback(store *s);
 
 /* Inside the transaction: commits a user's new version (leaf->counter is
- * the version's number) and makes it their current leaf. */
+ * the version's number) and makes it their current leaf. vrf_proof is
+ * stored with a user's first leaf only (an index never changes). */
 int store_kt_put_version(store *s, int64_t user_id, const char *domain,
 			 const uint8_t vrf_proof[VRF_PROOF_LEN], const struct ptree_leaf *leaf,
 			 const uint8_t opening[32], const uint8_t *cert, size_t cert_len,

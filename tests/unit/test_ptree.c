@@ -586,6 +586,13 @@ static void snapshot_view(void)
 		CHECK(proof_eq(&p, &vp));
 		CHECK_INT(ptree_verify(vroot, idx, &vp), 0);
 	}
+	/* Over the buffer's limit: SM_ETOOBIG, and the buffer as it was. */
+	struct buf small;
+	buf_init(&small, 4096);
+	CHECK_INT(buf_append(&small, "x", 1), 0);
+	CHECK_INT(ptree_snapshot(t, &small), SM_ETOOBIG);
+	CHECK(small.len == 1 && small.data[0] == 'x' && small.data[1] == 0);
+	buf_free(&small);
 	buf_free(&b);
 	ptree_free(t);
 }
