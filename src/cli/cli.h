@@ -49,7 +49,7 @@ struct lookup_info {
 	struct pgp_fpr fpr;
 	char source[1024];
 	const char *pin_state;
-	char proof[256]; /* what the transparency log proved, or why nothing */
+	char proof[512]; /* what the transparency log proved, or why nothing */
 };
 
 /* Finds address's key with a lookup proof from its domain's transparency

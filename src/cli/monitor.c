@@ -4,6 +4,7 @@
  * address must equal the number of changes the owner published (a key
  * served and then reverted leaves it two ahead), and the key it commits
  * to must be the owner's. */
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -32,14 +33,19 @@ static void committed_fpr(const struct kt_lookup *kl, const char *address, struc
 	pgp_ctx_free(scratch);
 }
 
-static int alert(const char *address, const char *fmt, unsigned long long a, unsigned long long b,
-		 const char *extra)
+static int alert(const char *address, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Says what was found, on stdout (the report) and stderr (the error). */
+static int alert(const char *address, const char *fmt, ...)
 {
-	char what[512];
-	snprintf(what, sizeof(what), fmt, a, b);
-	printf("ALERT %s: %s%s\n", address, what, extra);
+	char what[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	printf("ALERT %s: %s\n", address, what);
 	fflush(stdout);
-	cli_error("ALERT for %s: %s%s", address, what, extra);
+	cli_error("ALERT for %s: %s", address, what);
 	return EXIT_ALERT;
 }
 
@@ -53,11 +59,11 @@ static int judge_present(const char *address, const struct kt_lookup *kl, uint64
 	if (have > want)
 		return alert(address,
 			     "the domain committed %llu change(s) to your entry that you did not make "
-			     "(the map holds version %llu",
+			     "(the map holds version %llu%s)",
 			     (unsigned long long)(have - want), (unsigned long long)have,
 			     mine ? "; the key it commits to now is yours again: someone else's key was "
-				    "served for you in between)"
-				  : "; the key it commits to now is NOT yours)");
+				    "served for you in between"
+				  : "; the key it commits to now is NOT yours");
 	if (have < want) {
 		printf("pending %s: the map holds version %llu, you published %llu; your latest "
 		       "publication is not committed yet, check again after the next epoch\n",
@@ -66,7 +72,7 @@ static int judge_present(const char *address, const struct kt_lookup *kl, uint64
 	}
 	if (!mine)
 		return alert(address, "the key committed for you (version %llu, epoch %llu) is NOT yours",
-			     (unsigned long long)have, (unsigned long long)kl->res.epoch, "");
+			     (unsigned long long)have, (unsigned long long)kl->res.epoch);
 	printf("ok %s: version %llu (epoch %llu) is your key %s; checkpoint %llu, cosigned by %zu "
 	       "witness(es) you trust\n", address, (unsigned long long)have,
 	       (unsigned long long)kl->res.epoch, ours->hex, (unsigned long long)kl->res.size,
@@ -96,7 +102,7 @@ static int monitor_one(struct cli *c, const char *address)
 	} else if (kl.res.found != KT_PRESENT && want > 0) {
 		st = alert(address, "your entry is missing from the map (you published %llu change(s)); "
 				    "checkpoint %llu",
-			   (unsigned long long)want, (unsigned long long)kl.res.size, "");
+			   (unsigned long long)want, (unsigned long long)kl.res.size);
 	} else if (kl.res.found != KT_PRESENT) {
 		printf("ok %s: no entry, and you never published one (checkpoint %llu)\n", address,
 		       (unsigned long long)kl.res.size);

@@ -30,6 +30,7 @@
 #define WITNESS_REPLY_MAX 4096
 #define WITNESS_TIMEOUT_S 10
 #define CHECKPOINT_MAX (64 * 1024)
+#define WITNESS_PATH "/sealmail-witness/v1/add-epoch" /* after the witness's URL */
 
 struct epoch_thread {
 	pthread_t th;
@@ -355,6 +356,10 @@ static int witness_send(store *s, struct kt_domain *k, const struct kt_trust_fil
 	const struct note_verifier *w = &wf->trust.witness[i];
 	struct buf entry, delta, cp, req, reply;
 	long status = 0;
+	char url[KT_URL_MAX + 64];
+	size_t n = strlen(wf->url[i]);
+	snprintf(url, sizeof(url), "%.*s" WITNESS_PATH, (int)(n > 0 && wf->url[i][n - 1] == '/' ? n - 1 : n),
+		 wf->url[i]);
 	buf_init(&entry, KT_ENTRY_MAX);
 	buf_init(&delta, (size_t)KT_DELTA_HEADER_LEN + (size_t)KT_DELTA_RECORD_LEN * CHANGES_MAX);
 	buf_init(&cp, CHECKPOINT_MAX);
@@ -365,7 +370,7 @@ static int witness_send(store *s, struct kt_domain *k, const struct kt_trust_fil
 		r = kt_witness_request(e, entry.data, entry.len, delta.data, delta.len, cp.data, cp.len,
 				       &req);
 	if (r == 0)
-		r = http_post(wf->url[i], &req, &status, &reply);
+		r = http_post(url, &req, &status, &reply);
 	if (r == 0 && status == 409 && reply.len > 0 && reply.len < 24) {
 		char num[24];
 		memcpy(num, reply.data, reply.len);

@@ -12,6 +12,7 @@
 #include <sodium.h>
 
 #include "b64.h"
+#include "sha256.h"
 #include "tlog.h"
 
 #define COMMITMENT_LABEL "sealmail-kt/v1 commitment\n"
@@ -105,7 +106,7 @@ void kt_index(const uint8_t beta[VRF_OUTPUT_LEN], uint8_t ret[PTREE_IDX_LEN])
 
 void kt_key_digest(const uint8_t *cert, size_t len, uint8_t ret[KT_DIGEST_LEN])
 {
-	crypto_hash_sha256(ret, cert, len);
+	sha256(cert, len, ret);
 }
 
 int kt_commitment(const uint8_t opening[KT_OPENING_LEN], const char *address,

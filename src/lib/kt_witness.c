@@ -31,6 +31,7 @@
 #include "kt.h"
 #include "kt_delta.h"
 #include "ptree.h"
+#include "sha256.h"
 #include "tlog.h"
 
 #define STATE_MAGIC "sealmail-kt-witness/v1\n"
@@ -390,7 +391,7 @@ static int check_entry(const struct kt_witness *w, struct add *a)
 		a->why = "time goes back: the epoch entry is older than the last one";
 		return 422;
 	}
-	crypto_hash_sha256(h, a->rq.delta, a->rq.delta_len);
+	sha256(a->rq.delta, a->rq.delta_len, h);
 	if (sodium_memcmp(h, a->entry.delta_hash, sizeof(h)) != 0) {
 		a->why = "the delta's hash is not the one in the epoch entry";
 		return 422;

@@ -24,6 +24,8 @@
 
 #include <sodium.h>
 
+#include "sha256.h"
+
 #define REF_LEAF 0x80000000u
 #define REF_NONE 0xffffffffu
 #define IS_LEAF(r) (((r) & REF_LEAF) != 0)
@@ -110,7 +112,7 @@ void ptree_leaf_hash(const struct ptree_leaf *leaf, uint8_t ret[PTREE_HASH_LEN])
 	put_be64(m + 1 + PTREE_IDX_LEN, leaf->counter);
 	put_be64(m + 1 + PTREE_IDX_LEN + 8, leaf->epoch);
 	memcpy(m + 1 + PTREE_IDX_LEN + 16, leaf->commitment, PTREE_HASH_LEN);
-	crypto_hash_sha256(ret, m, sizeof(m));
+	sha256(m, sizeof(m), ret);
 }
 
 /* ret may alias left or right: both are copied before ret is written. */
@@ -122,13 +124,13 @@ void ptree_inner_hash(unsigned bit, const uint8_t left[PTREE_HASH_LEN],
 	m[1] = (uint8_t)bit;
 	memcpy(m + 2, left, PTREE_HASH_LEN);
 	memcpy(m + 2 + PTREE_HASH_LEN, right, PTREE_HASH_LEN);
-	crypto_hash_sha256(ret, m, sizeof(m));
+	sha256(m, sizeof(m), ret);
 }
 
 void ptree_empty_hash(uint8_t ret[PTREE_HASH_LEN])
 {
 	static const uint8_t m = 0x02;
-	crypto_hash_sha256(ret, &m, 1);
+	sha256(&m, 1, ret);
 }
 
 int ptree_bit(const uint8_t idx[PTREE_IDX_LEN], unsigned b)

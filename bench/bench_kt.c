@@ -1,0 +1,791 @@
+/* bench_kt: key transparency for a domain of 10^4, 10^5 and 10^6 entries,
+ * end to end through the library, with real keys: a VRF key, a log signer
+ * and three cosignature/v1 witnesses.
+ *
+ * For each n:
+ *   build    a map of n leaves (counter 1, epoch 0): n - 1000 random ones
+ *            and 1000 real addresses "user<i>@jedi.test" (VRF index, a
+ *            commitment to a random 398-byte key); ptree_memory / n.
+ *   epoch    one epoch of 100,000 changes, the steps of sealmaild's
+ *            epoch_make without the store (no SQLite writes): sort by
+ *            index, then per change a fresh opening, kt_key_digest of a
+ *            400-byte key, kt_commitment, kt_delta_add, ptree_set; then
+ *            ptree_root, the delta's hash, the epoch entry, its tlog_append
+ *            into an in-memory hash store, tlog_root, kt_checkpoint_body and
+ *            the log's note_sign. Half the changes replace random present
+ *            leaves (at most all of them), the rest are new. VRF proving is
+ *            not in it: vrf_prove is timed on its own (per new address, over
+ *            1000 addresses), and what it would add to the epoch is shown.
+ *   replay   what a witness does with the delta: kt_delta_apply on a copy
+ *            of the pre-epoch map (ptree_load of a ptree_snapshot), then
+ *            ptree_root, which must equal the daemon's.
+ *   proofs   1000 lookup proofs of real addresses as the daemon makes them
+ *            (ptree_prove, kt_proof_format) against the epoch's checkpoint,
+ *            signed by the log and cosigned by the three witnesses: bytes,
+ *            bytes without the key line, path length.
+ *   verify   what the client does: kt_proof_parse + kt_proof_verify (the
+ *            three witnesses trusted, quorum 3, first contact), 4000 times,
+ *            each followed by its costly steps on their own: the parse,
+ *            vrf_verify, note_verify of the four signatures, ptree_verify.
+ *            Median and mean per call (the median resists a noisy machine).
+ * Every proof and every replay must verify, or the program exits non-zero.
+ * Times are wall clock; it prints figures and checks no timing threshold.
+ *
+ * usage: bench_kt [N...]   (default 10000 100000 1000000; N >= 1000) */
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include <sodium.h>
+
+#include "kt.h"
+#include "kt_delta.h"
+#include "kt_proof.h"
+#include "note.h"
+#include "ptree.h"
+#include "tlog.h"
+#include "vrf.h"
+
+#define DOMAIN "jedi.test"
+#define UPDATES 100000
+#define REAL 1000         /* real addresses in every map, and lookups */
+#define VERIFIES 4000
+#define NWIT 3
+#define KEY_LEN 398       /* the key in lookup proofs: an ed25519 + cv25519 cert */
+#define CHANGE_KEY_LEN 400
+#define TS 1700000000u
+#define N_MAX 100000000ul
+#define CHECKPOINT_MAX (64 * 1024)
+
+/* ---- clock, errors, counts ---- */
+
+static double now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int fail(const char *what, int r)
+{
+	fprintf(stderr, "bench_kt: %s%s%s\n", what, r < 0 ? ": " : "", r < 0 ? sm_strerror(r) : "");
+	return -1;
+}
+
+/* Parses a decimal count from 1000 (the real addresses) up to N_MAX. */
+static int parse_count(const char *s, unsigned long *ret)
+{
+	char *end;
+	if (*s < '0' || *s > '9')
+		return -1;
+	unsigned long v = strtoul(s, &end, 10);
+	if (*end != '\0' || v < REAL || v > N_MAX)
+		return -1;
+	*ret = v;
+	return 0;
+}
+
+/* splitmix64, seeded from libsodium, for the bulk of random leaves and
+ * keys; openings come from randombytes_buf, as in the daemon. */
+static uint64_t rng_state;
+
+static uint64_t rnd(void)
+{
+	uint64_t z = (rng_state += 0x9e3779b97f4a7c15ull);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+static void rnd_bytes(uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i += 8) {
+		uint64_t v = rnd();
+		memcpy(p + i, &v, n - i < 8 ? n - i : 8);
+	}
+}
+
+/* ---- an in-memory tlog hash store ---- */
+
+struct mem {
+	uint8_t (*lv[64])[TLOG_HASH_LEN];
+	uint64_t n[64], cap[64];
+};
+
+static int mem_read(void *ctx, unsigned level, uint64_t index, uint8_t ret[TLOG_HASH_LEN])
+{
+	struct mem *m = ctx;
+	if (level >= 64 || index >= m->n[level])
+		return SM_ENOTFOUND;
+	memcpy(ret, m->lv[level][index], TLOG_HASH_LEN);
+	return 0;
+}
+
+static int mem_write(void *ctx, unsigned level, uint64_t index, const uint8_t h[TLOG_HASH_LEN])
+{
+	struct mem *m = ctx;
+	if (level >= 64 || index > m->n[level])
+		return SM_EINVAL;
+	if (index == m->cap[level]) {
+		uint64_t cap = m->cap[level] ? 2 * m->cap[level] : 16;
+		void *p = realloc(m->lv[level], cap * TLOG_HASH_LEN);
+		if (p == NULL)
+			return SM_ENOMEM;
+		m->lv[level] = p;
+		m->cap[level] = cap;
+	}
+	memcpy(m->lv[level][index], h, TLOG_HASH_LEN);
+	if (index == m->n[level])
+		m->n[level]++;
+	return 0;
+}
+
+static void mem_free(struct mem *m)
+{
+	for (size_t i = 0; i < 64; i++)
+		free(m->lv[i]);
+	memset(m, 0, sizeof(*m));
+}
+
+/* ---- the domain: keys, shared by every n ---- */
+
+struct domain {
+	uint8_t vrf_pk[VRF_PK_LEN], vrf_sk[VRF_SK_LEN];
+	struct note_signer *log, *wit[NWIT];
+	struct note_verifier log_v, wit_v[NWIT];
+	struct kt_trust trust;
+};
+
+static int signer_new(const char *name, uint8_t type, struct note_signer **ret,
+		      struct note_verifier *ret_v)
+{
+	uint8_t pk[32], sk[64];
+	crypto_sign_keypair(pk, sk);
+	int r = note_signer_new(name, type, sk, ret);
+	sodium_memzero(sk, sizeof(sk));
+	if (r == 0)
+		r = note_signer_verifier(*ret, ret_v);
+	return r;
+}
+
+static int domain_new(struct domain *d)
+{
+	char name[32];
+	memset(d, 0, sizeof(*d));
+	int r = vrf_keypair(d->vrf_pk, d->vrf_sk);
+	if (r == 0)
+		r = signer_new(DOMAIN KT_ORIGIN_SUFFIX, NOTE_KEY_ED25519, &d->log, &d->log_v);
+	for (size_t i = 0; r == 0 && i < NWIT; i++) {
+		snprintf(name, sizeof(name), "witness%zu.test", i + 1);
+		r = signer_new(name, NOTE_KEY_COSIG_V1, &d->wit[i], &d->wit_v[i]);
+		d->trust.witness[i] = d->wit_v[i];
+	}
+	d->trust.nwitness = NWIT;
+	d->trust.quorum = NWIT;
+	return r < 0 ? fail("domain keys", r) : 0;
+}
+
+static void domain_free(struct domain *d)
+{
+	note_signer_free(d->log);
+	for (size_t i = 0; i < NWIT; i++)
+		note_signer_free(d->wit[i]);
+	sodium_memzero(d->vrf_sk, sizeof(d->vrf_sk));
+}
+
+/* ---- one run ---- */
+
+struct real {
+	char addr[32];
+	uint8_t vrf_proof[VRF_PROOF_LEN];
+	struct ptree_leaf leaf;
+	uint8_t opening[KT_OPENING_LEN];
+	uint8_t key[KEY_LEN];
+};
+
+/* A pending change, as epoch.c collects it from the store. */
+struct change {
+	char address[KT_ADDRESS_MAX];
+	const uint8_t *cert;
+	size_t cert_len;
+	int has_leaf;
+	struct ptree_leaf old;
+	uint8_t idx[PTREE_IDX_LEN];
+};
+
+/* The client's work: the whole (parse + verify), then its costly steps. */
+enum { T_ALL, T_PARSE, T_VRF, T_NOTE, T_PTREE, T_COUNT };
+
+struct row {
+	unsigned long n;
+	double build_s, mem_per_entry;
+	size_t replaced, inserted;
+	double sort_s, changes_s, root_s, log_s, epoch_s, epoch_cpu_s;
+	double vrf_prove_us, vrf_hash_us;
+	size_t snap_bytes;
+	double load_s, apply_s, replay_root_s;
+	double proof_bytes, proof_nokey_bytes, path_len, make_us;
+	double verify[T_COUNT][2]; /* us: mean, median */
+	double rss_mb;
+};
+
+struct run {
+	const struct domain *d;
+	struct ptree *map;
+	struct mem mem;
+	struct tlog_store st;
+	uint8_t (*rand_idx)[PTREE_IDX_LEN]; /* the random leaves of the build */
+	size_t nrand;
+	struct real *reals;
+	struct change *cs;
+	size_t ncs;
+	uint8_t *certs; /* the changes' keys */
+	struct buf snap, delta, entry, note;
+	uint8_t map_root[PTREE_HASH_LEN];
+	struct buf texts[REAL];
+	struct ptree_proof *pp; /* the map proofs of the lookups */
+	size_t *which;          /* the real record of each lookup */
+};
+
+static double cpu_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* The real addresses: vrf_prove timed apart from vrf_proof_to_hash. */
+static int reals_make(struct run *u, struct row *row)
+{
+	uint8_t beta[VRF_OUTPUT_LEN], digest[KT_DIGEST_LEN];
+	int r = 0;
+	for (size_t i = 0; i < REAL; i++)
+		snprintf(u->reals[i].addr, sizeof(u->reals[i].addr), "user%zu@" DOMAIN, i);
+	double t0 = now();
+	for (size_t i = 0; r == 0 && i < REAL; i++)
+		r = vrf_prove(u->d->vrf_sk, (const uint8_t *)u->reals[i].addr,
+			      strlen(u->reals[i].addr), u->reals[i].vrf_proof);
+	double t1 = now();
+	for (size_t i = 0; r == 0 && i < REAL; i++) {
+		struct real *x = &u->reals[i];
+		r = vrf_proof_to_hash(x->vrf_proof, beta);
+		kt_index(beta, x->leaf.idx);
+	}
+	row->vrf_prove_us = (t1 - t0) * 1e6 / REAL;
+	row->vrf_hash_us = (now() - t1) * 1e6 / REAL;
+	for (size_t i = 0; r == 0 && i < REAL; i++) {
+		struct real *x = &u->reals[i];
+		rnd_bytes(x->key, KEY_LEN);
+		randombytes_buf(x->opening, KT_OPENING_LEN);
+		kt_key_digest(x->key, KEY_LEN, digest);
+		x->leaf.counter = 1;
+		x->leaf.epoch = 0;
+		r = kt_commitment(x->opening, x->addr, digest, x->leaf.commitment);
+	}
+	return r < 0 ? fail("real addresses", r) : 0;
+}
+
+static int build(struct run *u, struct row *row)
+{
+	struct ptree_leaf l;
+	int r = 0;
+	double t0 = now();
+	for (size_t i = 0; r == 0 && i < u->nrand; i++) {
+		rnd_bytes(l.idx, PTREE_IDX_LEN);
+		rnd_bytes(l.commitment, PTREE_HASH_LEN);
+		l.counter = 1;
+		l.epoch = 0;
+		memcpy(u->rand_idx[i], l.idx, PTREE_IDX_LEN);
+		r = ptree_set(u->map, &l);
+	}
+	for (size_t i = 0; r == 0 && i < REAL; i++)
+		r = ptree_set(u->map, &u->reals[i].leaf);
+	ptree_root(u->map, u->map_root);
+	row->build_s = now() - t0;
+	row->mem_per_entry = (double)ptree_memory(u->map) / (double)row->n;
+	if (r < 0)
+		return fail("ptree_set", r);
+	return ptree_count(u->map) == row->n ? 0 : fail("an index came twice", 0);
+}
+
+/* commit_log's part: the entry of epoch e, its log leaf, the log's
+ * signature on the checkpoint (into u->note, replaced). */
+static int log_commit(struct run *u, uint64_t e, struct buf *body)
+{
+	struct kt_entry entry;
+	struct kt_map_line m;
+	uint8_t leaf[TLOG_HASH_LEN], root[TLOG_HASH_LEN];
+	memset(&entry, 0, sizeof(entry));
+	entry.epoch = e;
+	entry.time = (uint64_t)time(NULL);
+	ptree_root(u->map, entry.map_root);
+	kt_key_digest(u->delta.data, u->delta.len, entry.delta_hash);
+	buf_reset(&u->entry);
+	buf_reset(&u->note);
+	buf_reset(body);
+	int r = kt_entry_format(&entry, &u->entry);
+	if (r == 0)
+		r = kt_entry_leaf_hash(&entry, leaf);
+	if (r == 0)
+		r = tlog_append(&u->st, e, leaf);
+	if (r == 0)
+		r = tlog_root(&u->st, e + 1, root);
+	m.epoch = e;
+	memcpy(m.map_root, entry.map_root, PTREE_HASH_LEN);
+	memcpy(m.vrf_pk, u->d->vrf_pk, VRF_PK_LEN);
+	if (r == 0)
+		r = kt_checkpoint_body(DOMAIN, e + 1, root, &m, body);
+	if (r == 0)
+		r = note_sign(u->d->log, body->data, body->len, 0, &u->note);
+	return r < 0 ? fail("log commit", r) : 0;
+}
+
+/* The epoch's changes: replacements of distinct random leaves (never the
+ * real addresses, whose proofs come later), then new entries. */
+static int changes_make(struct run *u, struct row *row)
+{
+	size_t rep = u->nrand < UPDATES / 2 ? u->nrand : UPDATES / 2;
+	uint32_t *perm = malloc(u->nrand * sizeof(*perm));
+	if (perm == NULL)
+		return fail("out of memory", 0);
+	for (size_t i = 0; i < u->nrand; i++)
+		perm[i] = (uint32_t)i;
+	rnd_bytes(u->certs, (size_t)UPDATES * CHANGE_KEY_LEN);
+	u->ncs = UPDATES;
+	for (size_t i = 0; i < UPDATES; i++) {
+		struct change *c = &u->cs[i];
+		c->cert = u->certs + i * CHANGE_KEY_LEN;
+		c->cert_len = CHANGE_KEY_LEN;
+		c->has_leaf = i < rep;
+		snprintf(c->address, sizeof(c->address), "%s%zu@" DOMAIN, c->has_leaf ? "old" : "new", i);
+		if (!c->has_leaf) {
+			rnd_bytes(c->idx, PTREE_IDX_LEN);
+			continue;
+		}
+		size_t j = i + (size_t)(rnd() % (u->nrand - i));
+		uint32_t t = perm[i];
+		perm[i] = perm[j];
+		perm[j] = t;
+		memcpy(c->idx, u->rand_idx[perm[i]], PTREE_IDX_LEN);
+		if (ptree_get(u->map, c->idx, &c->old) < 0) {
+			free(perm);
+			return fail("a replaced leaf is missing", 0);
+		}
+	}
+	free(perm);
+	row->replaced = rep;
+	row->inserted = UPDATES - rep;
+	return 0;
+}
+
+static int by_idx(const void *a, const void *b)
+{
+	return memcmp(((const struct change *)a)->idx, ((const struct change *)b)->idx, PTREE_IDX_LEN);
+}
+
+/* commit_changes' part, for epoch e: the leaves and the delta. */
+static int changes_commit(struct run *u, uint64_t e)
+{
+	uint8_t opening[KT_OPENING_LEN], digest[KT_DIGEST_LEN];
+	int r = kt_delta_begin(&u->delta, e);
+	for (size_t i = 0; r == 0 && i < u->ncs; i++) {
+		const struct change *c = &u->cs[i];
+		struct ptree_leaf leaf;
+		memcpy(leaf.idx, c->idx, PTREE_IDX_LEN);
+		leaf.counter = c->has_leaf ? c->old.counter + 1 : 1;
+		leaf.epoch = e;
+		randombytes_buf(opening, sizeof(opening));
+		kt_key_digest(c->cert, c->cert_len, digest);
+		r = kt_commitment(opening, c->address, digest, leaf.commitment);
+		if (r == 0)
+			r = kt_delta_add(&u->delta, c->idx, c->has_leaf ? &c->old : NULL,
+					 leaf.commitment);
+		if (r == 0)
+			r = ptree_set(u->map, &leaf);
+	}
+	sodium_memzero(opening, sizeof(opening));
+	return r < 0 ? fail("epoch changes", r) : 0;
+}
+
+/* Epoch 1, timed step by step; u->note ends up cosigned by every witness. */
+static int epoch(struct run *u, struct row *row)
+{
+	struct buf body;
+	int r = -1;
+	buf_init(&body, CHECKPOINT_MAX);
+	buf_reset(&u->delta);
+	double c0 = cpu_now(), t0 = now();
+	qsort(u->cs, u->ncs, sizeof(*u->cs), by_idx);
+	double t1 = now();
+	if (changes_commit(u, 1) < 0)
+		goto done;
+	double t2 = now();
+	ptree_root(u->map, u->map_root);
+	double t3 = now();
+	if (log_commit(u, 1, &body) < 0)
+		goto done;
+	double t4 = now();
+	row->epoch_cpu_s = cpu_now() - c0;
+	row->sort_s = t1 - t0;
+	row->changes_s = t2 - t1;
+	row->root_s = t3 - t2;
+	row->log_s = t4 - t3;
+	row->epoch_s = t4 - t0;
+	r = 0;
+	for (size_t i = 0; r == 0 && i < NWIT; i++)
+		r = note_sign_line(u->d->wit[i], body.data, body.len, TS + i, &u->note);
+	if (r < 0)
+		fail("cosignature", r);
+done:
+	buf_free(&body);
+	return r;
+}
+
+/* A witness: the delta replayed on a copy of the pre-epoch map. */
+static int replay(struct run *u, struct row *row)
+{
+	struct ptree_view v = {u->snap.data, u->snap.len};
+	struct ptree *copy = NULL;
+	uint8_t root[PTREE_HASH_LEN];
+	int why = 0;
+	double t0 = now();
+	int r = ptree_load(&v, &copy);
+	double t1 = now();
+	if (r == 0)
+		r = kt_delta_apply(copy, u->delta.data, u->delta.len, 1, &why);
+	double t2 = now();
+	if (r == 0)
+		ptree_root(copy, root);
+	row->load_s = t1 - t0;
+	row->apply_s = t2 - t1;
+	row->replay_root_s = now() - t2;
+	ptree_free(copy);
+	if (r < 0) {
+		fprintf(stderr, "bench_kt: replay: %s\n", kt_delta_why(why));
+		return fail("kt_delta_apply", r);
+	}
+	return memcmp(root, u->map_root, PTREE_HASH_LEN) == 0 ? 0 : fail("replayed root differs", 0);
+}
+
+/* The bytes of the "key " line of a proof's text. */
+static size_t key_line_len(const struct buf *t)
+{
+	const char *k = strstr((const char *)t->data, "\nkey ");
+	const char *e = k != NULL ? strchr(k + 1, '\n') : NULL;
+	return e != NULL ? (size_t)(e - k) : 0;
+}
+
+/* One lookup proof of real address x, as the daemon makes it. */
+static int proof_make(struct run *u, const struct real *x, struct kt_proof *p,
+		      struct ptree_proof *pp, struct buf *out)
+{
+	memset(p, 0, offsetof(struct kt_proof, key_buf));
+	memcpy(p->address, x->addr, strlen(x->addr) + 1);
+	p->log_key = u->d->log_v;
+	memcpy(p->vrf_proof, x->vrf_proof, VRF_PROOF_LEN);
+	int r = ptree_prove(u->map, x->leaf.idx, pp);
+	if (r < 0 || !pp->found)
+		return fail("ptree_prove", r);
+	p->found = KT_PRESENT;
+	p->counter = pp->leaf.counter;
+	p->epoch = pp->leaf.epoch;
+	memcpy(p->opening, x->opening, KT_OPENING_LEN);
+	p->key = x->key;
+	p->key_len = KEY_LEN;
+	p->path = pp->path;
+	p->checkpoint = u->note.data;
+	p->checkpoint_len = u->note.len;
+	r = kt_proof_format(p, out);
+	return r < 0 ? fail("kt_proof_format", r) : 0;
+}
+
+static int proofs(struct run *u, struct row *row)
+{
+	struct kt_proof *p = malloc(sizeof(*p));
+	size_t bytes = 0, keyline = 0, steps = 0;
+	int r = 0;
+	if (p == NULL)
+		return fail("out of memory", 0);
+	for (size_t i = 0; i < REAL; i++) {
+		size_t j = i + (size_t)(rnd() % (REAL - i));
+		size_t t = u->which[i];
+		u->which[i] = u->which[j];
+		u->which[j] = t;
+	}
+	double t0 = now();
+	for (size_t i = 0; r == 0 && i < REAL; i++)
+		r = proof_make(u, &u->reals[u->which[i]], p, &u->pp[i], &u->texts[i]);
+	row->make_us = (now() - t0) * 1e6 / REAL;
+	for (size_t i = 0; r == 0 && i < REAL; i++) {
+		bytes += u->texts[i].len;
+		keyline += key_line_len(&u->texts[i]);
+		steps += u->pp[i].path.len;
+	}
+	row->proof_bytes = (double)bytes / REAL;
+	row->proof_nokey_bytes = (double)(bytes - keyline) / REAL;
+	row->path_len = (double)steps / REAL;
+	free(p);
+	return r;
+}
+
+/* Per-call times of the client's work, in microseconds, measured in one
+ * loop so that noise from other processes falls on all of them alike. */
+struct times {
+	double us[T_COUNT][VERIFIES];
+};
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+/* Mean and median of v[0..n), sorting v. */
+static void stats(double *v, size_t n, double ret[2])
+{
+	double sum = 0;
+	for (size_t i = 0; i < n; i++)
+		sum += v[i];
+	qsort(v, n, sizeof(*v), cmp_double);
+	ret[0] = sum / (double)n;
+	ret[1] = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/* The client: parse and verify, as sealmail lookup does on first contact. */
+static int client(struct run *u, size_t i, struct kt_proof *p, double *us)
+{
+	const struct buf *t = &u->texts[i % REAL];
+	const char *addr = u->reals[u->which[i % REAL]].addr;
+	struct kt_result res;
+	enum kt_why why = KT_OK;
+	double t0 = now();
+	int r = kt_proof_parse(t->data, t->len, p);
+	if (r == 0)
+		r = kt_proof_verify(p, addr, &u->d->trust, NULL, &res, &why);
+	*us = (now() - t0) * 1e6;
+	if (r == 0 && res.found == KT_PRESENT && res.cosigned == NWIT)
+		return 0;
+	fprintf(stderr, "bench_kt: %s\n", kt_why_text(why));
+	return fail("a lookup proof did not verify", r);
+}
+
+/* The costly steps of kt_proof_verify for lookup i, each on its own. */
+static int steps(struct run *u, size_t i, struct kt_proof *p, double us[T_COUNT])
+{
+	const struct real *x = &u->reals[u->which[i % REAL]];
+	const struct ptree_proof *pp = &u->pp[i % REAL];
+	struct note_verifier keys[1 + NWIT];
+	struct note_sig_status st[1 + NWIT];
+	uint8_t beta[VRF_OUTPUT_LEN];
+	size_t tl = 0;
+	keys[0] = u->d->log_v;
+	memcpy(keys + 1, u->d->wit_v, sizeof(u->d->wit_v));
+	double t0 = now();
+	int bad = kt_proof_parse(u->texts[i % REAL].data, u->texts[i % REAL].len, p) < 0;
+	double t1 = now();
+	bad |= vrf_verify(u->d->vrf_pk, (const uint8_t *)x->addr, strlen(x->addr), x->vrf_proof,
+			  beta) < 0;
+	double t2 = now();
+	bad |= note_verify(u->note.data, u->note.len, keys, 1 + NWIT, st, &tl) < 0 ||
+	       !st[0].verified || !st[NWIT].verified;
+	double t3 = now();
+	bad |= ptree_verify(u->map_root, pp->leaf.idx, pp) < 0;
+	double t4 = now();
+	us[T_PARSE] = (t1 - t0) * 1e6;
+	us[T_VRF] = (t2 - t1) * 1e6;
+	us[T_NOTE] = (t3 - t2) * 1e6;
+	us[T_PTREE] = (t4 - t3) * 1e6;
+	return bad ? fail("a step of verification failed", 0) : 0;
+}
+
+static int verify(struct run *u, struct row *row)
+{
+	struct kt_proof *p = malloc(sizeof(*p));
+	struct times *tm = malloc(sizeof(*tm));
+	double one[T_COUNT];
+	int r = p != NULL && tm != NULL ? 0 : fail("out of memory", 0);
+	for (size_t i = 0; r == 0 && i < VERIFIES; i++) {
+		r = client(u, i, p, &tm->us[T_ALL][i]);
+		if (r == 0)
+			r = steps(u, i, p, one);
+		for (size_t k = T_PARSE; r == 0 && k < T_COUNT; k++)
+			tm->us[k][i] = one[k];
+	}
+	for (size_t k = 0; r == 0 && k < T_COUNT; k++)
+		stats(tm->us[k], VERIFIES, row->verify[k]);
+	free(p);
+	free(tm);
+	return r;
+}
+
+static int run_init(struct run *u, const struct domain *d, unsigned long n)
+{
+	memset(u, 0, sizeof(*u));
+	u->d = d;
+	u->st = (struct tlog_store){mem_read, mem_write, &u->mem};
+	u->nrand = n - REAL;
+	u->rand_idx = malloc((u->nrand + 1) * PTREE_IDX_LEN);
+	u->reals = calloc(REAL, sizeof(*u->reals));
+	u->cs = calloc(UPDATES, sizeof(*u->cs));
+	u->certs = malloc((size_t)UPDATES * CHANGE_KEY_LEN);
+	u->pp = calloc(REAL, sizeof(*u->pp));
+	u->which = calloc(REAL, sizeof(*u->which));
+	buf_init(&u->snap, (size_t)1 << 40);
+	buf_init(&u->delta, KT_DELTA_HEADER_LEN + (size_t)KT_DELTA_RECORD_LEN * KT_DELTA_MAX_RECORDS);
+	buf_init(&u->entry, KT_ENTRY_MAX);
+	buf_init(&u->note, CHECKPOINT_MAX);
+	for (size_t i = 0; i < REAL; i++)
+		buf_init(&u->texts[i], KT_PROOF_MAX);
+	if (u->rand_idx == NULL || u->reals == NULL || u->cs == NULL || u->certs == NULL ||
+	    u->pp == NULL || u->which == NULL || ptree_new(&u->map) < 0)
+		return fail("out of memory", 0);
+	for (size_t i = 0; i < REAL; i++)
+		u->which[i] = i;
+	return 0;
+}
+
+static void run_free(struct run *u)
+{
+	ptree_free(u->map);
+	mem_free(&u->mem);
+	free(u->rand_idx);
+	free(u->reals);
+	free(u->cs);
+	free(u->certs);
+	free(u->pp);
+	free(u->which);
+	buf_free(&u->snap);
+	buf_free(&u->delta);
+	buf_free(&u->entry);
+	buf_free(&u->note);
+	for (size_t i = 0; i < REAL; i++)
+		buf_free(&u->texts[i]);
+}
+
+/* Epoch 0 (the build) logged untimed, then the pre-epoch snapshot for the
+ * witness, then the timed epoch 1 and the rest. */
+static int run(const struct domain *d, unsigned long n, struct row *row)
+{
+	struct run u;
+	struct buf body;
+	struct rusage ru;
+	int r = -1;
+	memset(row, 0, sizeof(*row));
+	row->n = n;
+	buf_init(&body, CHECKPOINT_MAX);
+	if (run_init(&u, d, n) < 0 || reals_make(&u, row) < 0 || build(&u, row) < 0)
+		goto done;
+	if (kt_delta_begin(&u.delta, 0) < 0 || log_commit(&u, 0, &body) < 0)
+		goto done;
+	if (ptree_snapshot(u.map, &u.snap) < 0) {
+		fail("ptree_snapshot", 0);
+		goto done;
+	}
+	row->snap_bytes = u.snap.len;
+	if (changes_make(&u, row) < 0 || epoch(&u, row) < 0 || replay(&u, row) < 0)
+		goto done;
+	if (ptree_count(u.map) != n + row->inserted) {
+		fail("count after the epoch", 0);
+		goto done;
+	}
+	buf_free(&u.snap);
+	if (proofs(&u, row) < 0 || verify(&u, row) < 0)
+		goto done;
+	getrusage(RUSAGE_SELF, &ru);
+	row->rss_mb = (double)ru.ru_maxrss / 1024.0;
+	r = 0;
+done:
+	buf_free(&body);
+	run_free(&u);
+	return r;
+}
+
+/* ---- output ---- */
+
+static void print_row(const struct row *w)
+{
+	static const char *const step[T_COUNT] = {
+		"verify", "  parse", "  vrf_verify", "  note_verify", "  ptree_verify"};
+	static const char *const what[T_COUNT] = {
+		"kt_proof_parse + kt_proof_verify, quorum 3 of 3, first contact",
+		"kt_proof_parse", "", "log signature + 3 cosignatures", ""};
+	double vrf_epoch = w->epoch_s + (double)w->inserted * (w->vrf_prove_us + w->vrf_hash_us) / 1e6;
+	printf("== N = %lu ==\n", w->n);
+	printf("build            %9.3f s    %lu ptree_set + ptree_root\n", w->build_s, w->n);
+	printf("memory           %9.1f B    per entry (ptree_memory / N after the build)\n",
+	       w->mem_per_entry);
+	printf("epoch            %9.3f s    %d changes: %zu replaced, %zu new (cpu %.3f s)\n",
+	       w->epoch_s, UPDATES, w->replaced, w->inserted, w->epoch_cpu_s);
+	printf("  sort           %9.3f s    qsort by index\n", w->sort_s);
+	printf("  changes        %9.3f s    opening, key digest, commitment, delta record, ptree_set\n",
+	       w->changes_s);
+	printf("  map root       %9.3f s    ptree_root\n", w->root_s);
+	printf("  log + sign     %9.3f s    delta hash, entry, tlog append + root, checkpoint, "
+	       "note_sign\n", w->log_s);
+	printf("vrf_prove        %9.1f us   per new address (+ vrf_proof_to_hash %.1f us), mean of %d\n",
+	       w->vrf_prove_us, w->vrf_hash_us, REAL);
+	printf("  epoch + VRF    %9.3f s    if the epoch also proved its %zu new addresses\n",
+	       vrf_epoch, w->inserted);
+	printf("witness replay   %9.3f s    kt_delta_apply %.3f s + ptree_root %.3f s\n",
+	       w->apply_s + w->replay_root_s, w->apply_s, w->replay_root_s);
+	printf("  (not counted)  %9.3f s    ptree_load of the %.1f MB snapshot\n", w->load_s,
+	       (double)w->snap_bytes / 1e6);
+	printf("lookup proof     %9.0f B    %.0f B without the key line (%d B key), path %.1f\n",
+	       w->proof_bytes, w->proof_nokey_bytes, KEY_LEN, w->path_len);
+	printf("  made in        %9.1f us   ptree_prove + kt_proof_format, mean of %d\n", w->make_us,
+	       REAL);
+	printf("%-16s %9s %9s  (us per call, %d calls)\n", "client", "median", "mean", VERIFIES);
+	for (size_t k = 0; k < T_COUNT; k++)
+		printf("%-16s %9.1f %9.1f  %s\n", step[k], w->verify[k][1], w->verify[k][0], what[k]);
+	printf("peak RSS         %9.0f MB\n\n", w->rss_mb);
+	fflush(stdout);
+}
+
+static void print_summary(const struct row *w)
+{
+	printf("N=%lu: proof %.0f B (%.0f B without key), verify %.0f us (median; mean %.0f), "
+	       "epoch(%dk) %.2f s, memory %.0f B/entry, witness replay %.2f s, "
+	       "vrf_prove %.0f us/new address\n",
+	       w->n, w->proof_bytes, w->proof_nokey_bytes, w->verify[T_ALL][1], w->verify[T_ALL][0],
+	       UPDATES / 1000, w->epoch_s, w->mem_per_entry, w->apply_s + w->replay_root_s,
+	       w->vrf_prove_us);
+}
+
+int main(int argc, char **argv)
+{
+	static const unsigned long defaults[] = {10000, 100000, 1000000};
+	static struct row rows[64];
+	unsigned long ns[64];
+	size_t count = 0, done = 0;
+	struct domain d;
+
+	for (int i = 1; i < argc; i++) {
+		if (count == 64 || parse_count(argv[i], &ns[count++]) < 0) {
+			fprintf(stderr, "usage: bench_kt [N...] (%d <= N <= %lu, at most 64)\n", REAL,
+				N_MAX);
+			return 2;
+		}
+	}
+	if (count == 0)
+		for (; count < sizeof(defaults) / sizeof(defaults[0]); count++)
+			ns[count] = defaults[count];
+	if (sodium_init() < 0) {
+		fail("sodium_init", 0);
+		return 1;
+	}
+	randombytes_buf(&rng_state, sizeof(rng_state));
+	if (domain_new(&d) < 0)
+		return 1;
+	for (; done < count; done++) {
+		if (run(&d, ns[done], &rows[done]) < 0)
+			break;
+		print_row(&rows[done]);
+	}
+	for (size_t i = 0; i < done; i++)
+		print_summary(&rows[i]);
+	domain_free(&d);
+	return done == count ? 0 : 1;
+}
