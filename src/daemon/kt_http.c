@@ -8,6 +8,9 @@
  *   /.well-known/sealmail/v1/<domain>/checkpoint   the latest cosigned checkpoint
  *   /.well-known/sealmail/v1/<domain>/entry/<e>    epoch e's log entry
  *   /.well-known/sealmail/v1/<domain>/delta/<e>    epoch e's delta, for auditors
+ *   /.well-known/sealmail/v1/<domain>/tile/...     the epoch log as c2sp.org/tlog-tiles
+ *        (hash tiles tile/<L>/<N>[.p/<W>] and entry bundles
+ *        tile/entries/<N>[.p/<W>], each epoch entry prefixed by its length)
  *
  * Proofs come from the domain's bundle (the checkpoint and the map it
  * commits to), mapped read-only and replaced when the epoch thread renames
@@ -138,10 +141,9 @@ static void reply_text(struct evhttp_request *req, int status, const char *text)
 	reply(req, status, "text/plain; charset=utf-8", text, strlen(text));
 }
 
-static int parse_epoch(const char *s, uint64_t *ret)
+static int parse_epoch_n(const char *s, size_t n, uint64_t *ret)
 {
 	uint64_t v = 0;
-	size_t n = strlen(s);
 	if (n == 0 || n > EPOCH_DIGITS_MAX || (s[0] == '0' && n > 1))
 		return -1;
 	for (size_t i = 0; i < n; i++) {
@@ -151,6 +153,11 @@ static int parse_epoch(const char *s, uint64_t *ret)
 	}
 	*ret = v;
 	return 0;
+}
+
+static int parse_epoch(const char *s, uint64_t *ret)
+{
+	return parse_epoch_n(s, strlen(s), ret);
 }
 
 /* ---- lookup proofs ---- */
@@ -279,6 +286,111 @@ static void handle_lookup(struct daemon *d, struct kt_domain *k, struct evhttp_r
 	free(lk.p);
 }
 
+
+/* ---- tiles ---- */
+
+/* Reads "tile/<L>/<N>[.p/<W>]" or "tile/entries/<N>[.p/<W>]" (rest starts
+ * after "tile/"): loosely, then only if formatting the result gives back
+ * the very same path, so every tile has exactly one name. *ret_level is -1
+ * for entries. */
+static int tile_parse(const char *rest, int *ret_level, struct tlog_tile *ret)
+{
+	char canon[TLOG_PATH_MAX], req[TLOG_PATH_MAX + 8];
+	const char *slash = strchr(rest, '/');
+	struct tlog_tile t = {0, 0, TLOG_TILE_WIDTH};
+	int entries = strncmp(rest, "entries/", 8) == 0;
+	uint64_t level = 0;
+	if (slash == NULL || strlen(rest) >= TLOG_PATH_MAX)
+		return -1;
+	if (!entries && (slash - rest > 2 || parse_epoch_n(rest, (size_t)(slash - rest), &level) < 0 ||
+			 level > TLOG_LEVEL_MAX))
+		return -1;
+	const char *p = slash + 1, *dot = strstr(p, ".p/");
+	size_t nlen = dot ? (size_t)(dot - p) : strlen(p);
+	for (size_t i = 0; i < nlen; i++) {
+		if (p[i] >= '0' && p[i] <= '9') {
+			if (t.n > (UINT64_MAX - 9) / 10)
+				return -1;
+			t.n = t.n * 10 + (uint64_t)(p[i] - '0');
+		} else if (p[i] != 'x' && p[i] != '/') {
+			return -1;
+		}
+	}
+	uint64_t w = TLOG_TILE_WIDTH;
+	if (dot != NULL && (parse_epoch_n(dot + 3, strlen(dot + 3), &w) < 0 || w == 0 ||
+			    w >= TLOG_TILE_WIDTH))
+		return -1;
+	t.width = (unsigned)w;
+	t.level = (unsigned)level;
+	int r = entries ? tlog_entries_path(t.n, t.width, canon) : tlog_tile_path(&t, canon);
+	snprintf(req, sizeof(req), "tile/%s", rest);
+	if (r < 0 || strcmp(canon, req) != 0)
+		return -1;
+	*ret_level = entries ? -1 : (int)level;
+	*ret = t;
+	return 0;
+}
+
+static int tile_body(struct daemon *d, struct kt_domain *k, int level, const struct tlog_tile *t,
+		     struct buf *out)
+{
+	struct store_kt_log log;
+	struct tlog_store st;
+	struct buf entry;
+	uint8_t h[TLOG_HASH_LEN], len2[2];
+	int r = 0;
+	store_kt_log_init(&log, d->store, k->name, &st);
+	buf_init(&entry, KT_ENTRY_MAX);
+	for (unsigned i = 0; r == 0 && i < t->width; i++) {
+		uint64_t at = t->n * TLOG_TILE_WIDTH + i;
+		if (level >= 0) {
+			r = st.read_hash(st.ctx, (unsigned)level * TLOG_TILE_HEIGHT, at, h);
+			if (r == 0)
+				r = buf_append(out, h, sizeof(h));
+			continue;
+		}
+		buf_reset(&entry);
+		r = store_kt_epoch(d->store, k->name, at, &entry, NULL, NULL);
+		len2[0] = (uint8_t)(entry.len >> 8);
+		len2[1] = (uint8_t)entry.len;
+		if (r == 0)
+			r = buf_append(out, len2, 2);
+		if (r == 0)
+			r = buf_append(out, entry.data, entry.len);
+	}
+	buf_free(&entry);
+	return r;
+}
+
+/* A tile of the log as of the bundle's checkpoint: a full tile once it is
+ * full, a partial one of any width up to what the log holds. */
+static void handle_tile(struct daemon *d, struct kt_domain *k, struct evhttp_request *req,
+			const char *rest)
+{
+	struct bundle b;
+	struct tlog_tile t;
+	struct buf out;
+	unsigned have = 0;
+	int level = 0;
+	buf_init(&out, (size_t)TLOG_TILE_WIDTH * (KT_ENTRY_MAX + 2));
+	int r = tile_parse(rest, &level, &t) == 0 ? 0 : SM_ENOTFOUND;
+	if (r == 0)
+		r = bundle_get(d, k, &b);
+	if (r == 0)
+		r = tlog_tile_width(level < 0 ? 0 : (unsigned)level, t.n, b.epoch + 1, &have);
+	if (r == 0 && t.width > have)
+		r = SM_ENOTFOUND;
+	if (r == 0)
+		r = tile_body(d, k, level, &t, &out);
+	if (r == 0)
+		reply(req, 200, "application/octet-stream", out.data, out.len);
+	else if (r == SM_ENOTFOUND || r == SM_EINVAL)
+		reply_text(req, 404, "no such tile\n");
+	else
+		reply_text(req, 500, "the tile could not be read\n");
+	buf_free(&out);
+}
+
 /* ---- the rest ---- */
 
 static void handle_epoch_part(struct daemon *d, struct kt_domain *k, struct evhttp_request *req,
@@ -346,9 +458,19 @@ int kt_http_handle(struct daemon *d, struct evhttp_request *req, const char *pat
 		return 1;
 	}
 	struct kt_domain *k = NULL;
+	const char *tile = NULL;
 	if (strncmp(path, PREFIX, plen) == 0 && split(path + plen, dom, a, b) == 0)
 		k = kt_find(d, dom);
-	if (k == NULL)
+	else if (strncmp(path, PREFIX, plen) == 0 && (tile = strstr(path + plen, "/tile/")) != NULL &&
+		 (size_t)(tile - path - plen) <= WKD_DOMAIN_MAX) {
+		memcpy(dom, path + plen, (size_t)(tile - path - plen));
+		dom[tile - path - plen] = 0;
+		k = kt_find(d, dom);
+		tile += 6;
+	}
+	if (k != NULL && tile != NULL)
+		handle_tile(d, k, req, tile);
+	else if (k == NULL)
 		reply_text(req, 404, "not found\n");
 	else if (strcmp(a, "lookup") == 0 && b[0] != 0)
 		handle_lookup(d, k, req, b, query);

@@ -62,13 +62,40 @@ ok "gpg still finds Luke by WKD" bash -c \
 	"G=\$(mktemp -d /tmp/g.XXXXXX); echo \$G >>'$T/.gpg-homes'; timeout 30 gpg --homedir \$G --batch --status-fd 1 --auto-key-locate clear,wkd --locate-external-keys luke@jedi.test 2>/dev/null | grep -q '^\[GNUPG:\] IMPORT_OK'"
 ok "lookup proof size, with the key" bash -c "curl -sf '$BASE/lookup/$HASH_LUKE?l=luke' >'$T/luke.proof' && [ \$(stat -c %s '$T/luke.proof') -lt 4096 ]"
 
+# ---- the log as tlog-tiles: the entries hash to the tile, the tile to the checkpoint's root ----
+curl -sf "$BASE/checkpoint" >"$T/cp-now"
+SIZE=$(sed -n 2p "$T/cp-now")
+ok "a partial hash tile and entry bundle are served" bash -c \
+	"curl -sf '$BASE/tile/0/000.p/$SIZE' -o '$T/tile' && curl -sf '$BASE/tile/entries/000.p/$SIZE' -o '$T/entries'"
+ok "they agree with each other and with the checkpoint (RFC 9162 hashes)" python3 - "$T/tile" "$T/entries" "$T/cp-now" <<'PY'
+import base64, hashlib, sys
+tile, ent, cp = (open(f, 'rb').read() for f in sys.argv[1:4])
+leaves, i = [], 0
+while i < len(ent):
+    n = int.from_bytes(ent[i:i + 2], 'big'); leaves.append(ent[i + 2:i + 2 + n]); i += 2 + n
+hashes = [tile[j:j + 32] for j in range(0, len(tile), 32)]
+assert [hashlib.sha256(b'\0' + e).digest() for e in leaves] == hashes, "entries do not hash to the tile"
+assert all(e.startswith(b'sealmail-epoch/v1\n') for e in leaves)
+def mth(h):
+    if len(h) == 1: return h[0]
+    k = 1
+    while k * 2 < len(h): k *= 2
+    return hashlib.sha256(b'\1' + mth(h[:k]) + mth(h[k:])).digest()
+lines = cp.split(b'\n')
+assert int(lines[1]) == len(hashes)
+assert mth(hashes) == base64.b64decode(lines[2]), "the tile does not give the checkpoint's root"
+PY
+ok "a full tile that does not exist yet is 404" status_is 22 curl -sf -o /dev/null "$BASE/tile/0/000"
+ok "a non-canonical tile name is 404" status_is 22 curl -sf -o /dev/null "$BASE/tile/0/0.p/1"
+cat "$T/tile" "$T/entries" >>"$T/public.bin"
+
 # ---- privacy: what auditors get names no one ----
 for e in 0 1 2; do
 	curl -sf "$BASE/delta/$e" >>"$T/public.bin"
 	curl -sf "$BASE/entry/$e" >>"$T/public.bin"
 done
 curl -sf "$BASE/checkpoint" >>"$T/public.bin"
-ok "deltas, entries and checkpoints were served" test -s "$T/public.bin"
+ok "deltas, entries, tiles and checkpoints were served" test -s "$T/public.bin"
 for needle in luke leia "$HASH_LUKE" "$HASH_LEIA" "$LUKE_FPR"; do
 	ok "they do not contain '$needle'" bash -c "! grep -qaiF '$needle' '$T/public.bin'"
 done
