@@ -67,8 +67,9 @@ ok "each witness holds the log's size" bash -c \
 
 # ---- a witness that was down catches up ----
 kill "${WPIDS[1]}"; wait "${WPIDS[1]}" 2>/dev/null
+before=$(kt_size jedi.test)
 sm "$T/han" publish han@jedi.test --token "$(token han@jedi.test)" --wait 0 >/dev/null 2>&1
-sleep 3
+kt_wait_above jedi.test "$before"
 "$SEALMAIL" witness serve "$T/w2" --listen 127.0.0.1:7382 2>>"$T/w2.log" &
 WPIDS[1]=$!
 sleep 0.5
@@ -81,8 +82,9 @@ db.execute("UPDATE certs SET version = version + 1 WHERE user_id ="
 db.commit()
 PY
 }
+before=$(kt_size jedi.test)
 forge han
-sleep 3
+kt_wait_above jedi.test "$before"
 ok "the witness that was down got the missed epochs resent and cosigned" bash -c \
 	"SEALMAIL_HOME=$LEA '$SEALMAIL' lookup luke@jedi.test 2>&1 | grep -q 'cosigned by 2 witness'"
 
@@ -95,8 +97,9 @@ tamper() { # tamper SQL [USER]: edit the map behind the log's back, run the dish
 		"$T/state/sealmaild.db" "$1" || echo "tamper failed: $1" >&2
 	: >"$T/w1.log.mark"; cp "$T/w1.log" "$T/w1.log.before"
 	SEALMAILD=$SEALMAILD_DISHONEST sealmaild_start
+	before=$(kt_size jedi.test)
 	forge "${2:-luke}" # a change, so that an epoch is made
-	sleep 3
+	kt_wait_above jedi.test "$before"
 }
 untamper() { kill "$DPID"; wait "$DPID" 2>/dev/null; }
 caught() { # caught RULE: witness 1 refused the epoch with RULE, and Lea refuses
@@ -127,8 +130,9 @@ ok "the honest daemon refuses to start on a tampered map" bash -c \
 rm -rf "$T/state"; cp -a "$T/state-honest" "$T/state"
 cp -a "$T/state-honest" "$T/state-fork"
 sealmaild_start
+before=$(kt_size jedi.test)
 forge luke
-sleep 3
+kt_wait_above jedi.test "$before"
 ok "the real epoch is made and cosigned" bash -c \
 	"SEALMAIL_HOME=$LEA '$SEALMAIL' lookup luke@jedi.test 2>&1 | grep -q 'cosigned by 2 witness'"
 cp -a "$LEA" "$T/lea-nowitness"
@@ -136,8 +140,9 @@ rm -f "$T/lea-nowitness/witnesses"
 kill "$DPID"; wait "$DPID" 2>/dev/null
 mv "$T/state" "$T/state-real"; mv "$T/state-fork" "$T/state"
 sealmaild_start
+before=$(kt_size jedi.test)
 forge leia
-sleep 3
+kt_wait_above jedi.test "$before"
 ok "the fork's epoch of the same size is not cosigned: Lea refuses it" bash -c \
 	"st=0; SEALMAIL_HOME=$LEA '$SEALMAIL' lookup luke@jedi.test >'$T/f.out' 2>&1 || st=\$?; cat '$T/f.out'; [ \$st = 76 ] && grep -q 'too few of the trusted witnesses' '$T/f.out'"
 ok "the witnesses answered the fork with their size (409)" grep -q "witness w1.test is at size" "$T/sealmaild.log"

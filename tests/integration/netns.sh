@@ -86,3 +86,21 @@ sealmaild_start() {
 	cat "$T/sealmaild.log" >&2
 	return 1
 }
+
+# kt_size DOMAIN: the size of DOMAIN's latest checkpoint, served by sealmaild.
+kt_size() {
+	curl -sf "https://openpgpkey.$1/.well-known/sealmail/v1/$1/checkpoint" | sed -n 2p
+}
+
+# kt_wait_above DOMAIN SIZE: waits (up to 60 s) until DOMAIN's checkpoint is
+# larger than SIZE: the next epoch is made, witnessed and served.
+kt_wait_above() {
+	local n
+	for _ in $(seq 600); do
+		n=$(kt_size "$1")
+		[ -n "$n" ] && [ "$n" -gt "$2" ] && return 0
+		sleep 0.1
+	done
+	echo "no epoch after size $2 for $1" >&2
+	return 1
+}

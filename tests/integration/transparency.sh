@@ -168,21 +168,24 @@ PY
 }
 sm "$MALLORY" export --binary luke@jedi.test >"$T/forged.bin"
 sm "$LUKE" export --binary luke@jedi.test >"$T/genuine.bin"
+before=$(kt_size jedi.test)
 forge "$T/forged.bin"
-sleep 3
+kt_wait_above jedi.test "$before"
 ok "Lea's lookup accepts the forged key: the log proves it was published" bash -c \
 	"SEALMAIL_HOME=$LEA '$SEALMAIL' lookup luke@jedi.test >'$T/forged.out' 2>&1 && grep -q 'fingerprint $MALLORY_FPR' '$T/forged.out'"
 ok "and says the key changed and what guards it" grep -q "changed: the transparency log proves" "$T/forged.out"
+before=$(kt_size jedi.test)
 forge "$T/genuine.bin"
-sleep 3
+kt_wait_above jedi.test "$before"
 ok "after the revert Lea gets Luke's key again" bash -c \
 	"SEALMAIL_HOME=$LEA '$SEALMAIL' lookup luke@jedi.test | grep -q 'fingerprint $LUKE_FPR'"
 ok "Luke's monitor, run only now, raises an alert: exit 1" bash -c \
 	"st=0; SEALMAIL_HOME=$LUKE '$SEALMAIL' monitor luke@jedi.test >'$T/mon.out' 2>&1 || st=\$?; cat '$T/mon.out'; [ \$st = 1 ]"
 ok "it names two changes Luke did not make, and that his key is back" bash -c \
 	"grep -q 'committed 2 change(s) to your entry that you did not make' '$T/mon.out' && grep -q 'yours again' '$T/mon.out'"
+before=$(kt_size jedi.test)
 forge "$T/forged.bin"
-sleep 3
+kt_wait_above jedi.test "$before"
 ok "while a forged key is committed, the monitor says it is not Luke's" bash -c \
 	"SEALMAIL_HOME=$LUKE '$SEALMAIL' monitor luke@jedi.test 2>&1 | grep -q 'NOT yours'"
 
