@@ -326,7 +326,9 @@ static int witness_add_log(const char *dir, const char *origin, const char *vkey
 	}
 	if (st != 0)
 		goto done;
-	snprintf(l.origin, sizeof(l.origin), "%s", origin);
+	size_t on = strnlen(origin, sizeof(l.origin) - 1); /* kt_witness_new checked it */
+	memcpy(l.origin, origin, on);
+	l.origin[on] = 0;
 	state_name(origin, l.state);
 	char sd[CLI_PATH_MAX];
 	if ((st = state_dir(dir, sd)) != 0)

@@ -422,55 +422,39 @@ static void handle_checkpoint(struct daemon *d, struct kt_domain *k, struct evht
 		reply_text(req, 503, "the transparency log has no epoch yet; try again shortly\n");
 }
 
-/* Splits "<domain>/<a>[/<b>]" of the path after the prefix. */
-static int split(const char *rest, char dom[WKD_DOMAIN_MAX + 1], char a[16], char b[64])
+/* Splits "<a>[/<b>]", what follows "<domain>/". */
+static int split(const char *rest, char a[16], char b[64])
 {
-	const char *s1 = strchr(rest, '/');
-	if (s1 == NULL || s1 == rest || (size_t)(s1 - rest) > WKD_DOMAIN_MAX)
-		return -1;
-	memcpy(dom, rest, (size_t)(s1 - rest));
-	dom[s1 - rest] = 0;
-	const char *s2 = strchr(s1 + 1, '/');
-	size_t an = s2 ? (size_t)(s2 - s1 - 1) : strlen(s1 + 1);
+	size_t n = strlen(rest), an = strcspn(rest, "/");
 	if (an == 0 || an >= 16)
 		return -1;
-	memcpy(a, s1 + 1, an);
+	memcpy(a, rest, an);
 	a[an] = 0;
 	b[0] = 0;
-	if (s2 != NULL) {
-		size_t bn = strlen(s2 + 1);
-		if (bn == 0 || bn >= 64 || strchr(s2 + 1, '/') != NULL)
-			return -1;
-		memcpy(b, s2 + 1, bn + 1);
-	}
+	if (an == n)
+		return 0;
+	size_t bn = n - an - 1;
+	if (bn == 0 || bn >= 64 || memchr(rest + an + 1, '/', bn) != NULL)
+		return -1;
+	memcpy(b, rest + an + 1, bn + 1);
 	return 0;
 }
 
-int kt_http_handle(struct daemon *d, struct evhttp_request *req, const char *path, const char *query)
+/* What follows PREFIX: "<domain>/<what>". */
+static void route(struct daemon *d, struct evhttp_request *req, const char *rest, const char *query)
 {
 	char dom[WKD_DOMAIN_MAX + 1], a[16], b[64];
-	size_t plen = strlen(PREFIX);
-	if (strncmp(path, "/.well-known/sealmail/", 22) != 0)
-		return 0;
-	if (evhttp_request_get_command(req) != EVHTTP_REQ_GET) {
-		evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", "GET");
-		reply_text(req, 405, "use GET\n");
-		return 1;
-	}
+	size_t dn = strcspn(rest, "/");
 	struct kt_domain *k = NULL;
-	const char *tile = NULL;
-	if (strncmp(path, PREFIX, plen) == 0 && split(path + plen, dom, a, b) == 0)
+	if (dn > 0 && dn <= WKD_DOMAIN_MAX && rest[dn] == '/') {
+		memcpy(dom, rest, dn);
+		dom[dn] = 0;
 		k = kt_find(d, dom);
-	else if (strncmp(path, PREFIX, plen) == 0 && (tile = strstr(path + plen, "/tile/")) != NULL &&
-		 (size_t)(tile - path - plen) <= WKD_DOMAIN_MAX) {
-		memcpy(dom, path + plen, (size_t)(tile - path - plen));
-		dom[tile - path - plen] = 0;
-		k = kt_find(d, dom);
-		tile += 6;
 	}
-	if (k != NULL && tile != NULL)
-		handle_tile(d, k, req, tile);
-	else if (k == NULL)
+	const char *what = k != NULL ? rest + dn + 1 : NULL;
+	if (what != NULL && strncmp(what, "tile/", 5) == 0)
+		handle_tile(d, k, req, what + 5);
+	else if (what == NULL || split(what, a, b) < 0)
 		reply_text(req, 404, "not found\n");
 	else if (strcmp(a, "lookup") == 0 && b[0] != 0)
 		handle_lookup(d, k, req, b, query);
@@ -480,5 +464,19 @@ int kt_http_handle(struct daemon *d, struct evhttp_request *req, const char *pat
 		handle_epoch_part(d, k, req, a, b);
 	else
 		reply_text(req, 404, "not found\n");
+}
+
+int kt_http_handle(struct daemon *d, struct evhttp_request *req, const char *path, const char *query)
+{
+	if (strncmp(path, "/.well-known/sealmail/", 22) != 0)
+		return 0;
+	if (evhttp_request_get_command(req) != EVHTTP_REQ_GET) {
+		evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", "GET");
+		reply_text(req, 405, "use GET\n");
+	} else if (strncmp(path, PREFIX, strlen(PREFIX)) != 0) {
+		reply_text(req, 404, "not found\n");
+	} else {
+		route(d, req, path + strlen(PREFIX), query);
+	}
 	return 1;
 }
