@@ -47,7 +47,7 @@ static int vrf_key_create(const char *dir, const char *name, uint8_t *sk)
 		return r;
 	sodium_bin2hex(hex, sizeof(hex), sk, VRF_SK_LEN);
 	hex[2 * VRF_SK_LEN] = '\n';
-	r = atomic_file_write(dir, name, (const uint8_t *)hex, 2 * VRF_SK_LEN + 1, 0600);
+	r = atomic_file_create(dir, name, (const uint8_t *)hex, 2 * VRF_SK_LEN + 1, 0600);
 	sodium_memzero(hex, sizeof(hex));
 	return r;
 }
@@ -66,7 +66,7 @@ static int log_key_create(const char *dir, const char *name, const char *origin,
 	if (r == 0)
 		r = buf_append(&text, "\n", 1);
 	if (r == 0)
-		r = atomic_file_write(dir, name, text.data, text.len, 0600);
+		r = atomic_file_create(dir, name, text.data, text.len, 0600);
 	buf_free(&text);
 	if (r < 0) {
 		note_signer_free(*ret);
@@ -83,7 +83,8 @@ static int log_key_parse(struct buf *b, struct note_signer **ret)
 	return note_signer_parse((const char *)b->data, ret);
 }
 
-/* Loads name from dir, or creates it when it does not exist yet. */
+/* Loads the domain's keys from dir, or creates them when they do not exist
+ * yet (never replacing one another process created meanwhile). */
 static int domain_keys(const char *dir, struct kt_domain *k)
 {
 	char vrf_name[300], log_name[300], path[4400];
@@ -94,11 +95,16 @@ static int domain_keys(const char *dir, struct kt_domain *k)
 	buf_init(&b, KEY_FILE_MAX);
 	buf_init(&origin, 512);
 	snprintf(path, sizeof(path), "%s/%s", dir, vrf_name);
+	int created = 0;
 	r = read_secret(path, &b);
-	if (r == 0)
-		r = vrf_key_parse(&b, k->vrf_sk);
-	else if (r == SM_ENOTFOUND)
+	if (r == SM_ENOTFOUND) {
 		r = vrf_key_create(dir, vrf_name, k->vrf_sk);
+		created = r == 0;
+		if (r == SM_EEXIST)
+			r = read_secret(path, &b); /* another process made it first: use theirs */
+	}
+	if (r == 0 && !created)
+		r = vrf_key_parse(&b, k->vrf_sk);
 	if (r == 0)
 		r = vrf_public_key(k->vrf_sk, k->vrf_pk);
 	buf_reset(&b);
@@ -109,10 +115,11 @@ static int domain_keys(const char *dir, struct kt_domain *k)
 	snprintf(path, sizeof(path), "%s/%s", dir, log_name);
 	if (r == 0) {
 		r = read_secret(path, &b);
-		if (r == 0)
+		if (r == SM_ENOTFOUND &&
+		    (r = log_key_create(dir, log_name, (const char *)origin.data, &k->log)) == SM_EEXIST)
+			r = read_secret(path, &b); /* another process made it first */
+		if (r == 0 && k->log == NULL)
 			r = log_key_parse(&b, &k->log);
-		else if (r == SM_ENOTFOUND)
-			r = log_key_create(dir, log_name, (const char *)origin.data, &k->log);
 	}
 	if (r == 0)
 		r = note_signer_verifier(k->log, &k->log_vkey);

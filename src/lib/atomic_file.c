@@ -34,11 +34,13 @@ int atomic_file_fsync_dir(const char *dir)
 	return r < 0 ? SM_EIO : 0;
 }
 
-int atomic_file_write(const char *dir, const char *name, const uint8_t *data, size_t len,
-		      mode_t mode)
+/* Writes data to a fresh temporary file in dir, flushed; then place() puts
+ * it at dst. */
+static int write_then(const char *dir, const char *name, const uint8_t *data, size_t len,
+		      mode_t mode, int (*place)(const char *tmp, const char *dst))
 {
 	char tmp[4096], dst[4096];
-	int saved;
+	int saved, r = SM_EIO;
 	uint32_t rnd = randombytes_random();
 	int n1 = snprintf(tmp, sizeof(tmp), "%s/.%s.%08x.tmp", dir, name, (unsigned)rnd);
 	int n2 = snprintf(dst, sizeof(dst), "%s/%s", dir, name);
@@ -52,7 +54,7 @@ int atomic_file_write(const char *dir, const char *name, const uint8_t *data, si
 		goto fail_open;
 	if (close(fd) < 0)
 		goto fail_closed;
-	if (rename(tmp, dst) < 0)
+	if ((r = place(tmp, dst)) < 0)
 		goto fail_closed;
 	return atomic_file_fsync_dir(dir);
 fail_open:
@@ -63,5 +65,31 @@ fail_closed:
 	saved = errno;
 	unlink(tmp);
 	errno = saved;
-	return SM_EIO;
+	return r;
+}
+
+static int place_replace(const char *tmp, const char *dst)
+{
+	return rename(tmp, dst) == 0 ? 0 : SM_EIO;
+}
+
+/* link() never replaces: of two creators, exactly one wins. */
+static int place_new(const char *tmp, const char *dst)
+{
+	if (link(tmp, dst) < 0)
+		return errno == EEXIST ? SM_EEXIST : SM_EIO;
+	unlink(tmp);
+	return 0;
+}
+
+int atomic_file_write(const char *dir, const char *name, const uint8_t *data, size_t len,
+		      mode_t mode)
+{
+	return write_then(dir, name, data, len, mode, place_replace);
+}
+
+int atomic_file_create(const char *dir, const char *name, const uint8_t *data, size_t len,
+		       mode_t mode)
+{
+	return write_then(dir, name, data, len, mode, place_new);
 }

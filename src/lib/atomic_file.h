@@ -18,6 +18,13 @@
 int atomic_file_write(const char *dir, const char *name, const uint8_t *data, size_t len,
 		      mode_t mode) SM_WUR;
 
+/* As atomic_file_write, but only if dir/name does not exist: the whole
+ * file appears at once or not at all, and of two processes creating it at
+ * the same time exactly one succeeds; the other gets SM_EEXIST and the
+ * file stays as the winner wrote it. */
+int atomic_file_create(const char *dir, const char *name, const uint8_t *data, size_t len,
+		       mode_t mode) SM_WUR;
+
 /* fsyncs the directory dir, so that entries created, renamed or linked in
  * it survive a crash. SM_EIO with errno set on failure. */
 int atomic_file_fsync_dir(const char *dir) SM_WUR;

@@ -96,6 +96,24 @@ static void load_refuses_unsafe_or_corrupt(void)
 	pgp_ctx_free(c);
 }
 
+/* atomic_file_create: the first creator wins, a second gets SM_EEXIST and
+ * changes nothing, and no temporary file is left either way. */
+static void atomic_create_never_replaces(void)
+{
+	char p[256], got[8] = {0};
+	CHECK_INT(atomic_file_create(dir, "k", (const uint8_t *)"first", 5, 0600), 0);
+	CHECK_INT(atomic_file_create(dir, "k", (const uint8_t *)"second", 6, 0600), SM_EEXIST);
+	CHECK_INT(mode_of("k"), 0600);
+	snprintf(p, sizeof(p), "%s/k", dir);
+	int fd = open(p, O_RDONLY);
+	CHECK(fd >= 0 && read(fd, got, sizeof(got)) == 5);
+	close(fd);
+	CHECK_STR(got, "first");
+	CHECK_INT(count_entries(dir), 1);
+	unlink(p);
+	CHECK_INT(atomic_file_create("/nonexistent-dir", "k", (const uint8_t *)"x", 1, 0600), SM_EIO);
+}
+
 int main(void)
 {
 	snprintf(dir, sizeof(dir), "/tmp/sm-ks.XXXXXX");
@@ -103,6 +121,7 @@ int main(void)
 		return 2;
 	RUN(atomic_write_replaces);
 	RUN(atomic_write_fails_cleanly);
+	RUN(atomic_create_never_replaces);
 	RUN(save_load_round_trip);
 	RUN(load_refuses_unsafe_or_corrupt);
 	char cmd[128];
