@@ -52,6 +52,7 @@ struct change {
 	int64_t cert_version;
 	int has_leaf;
 	struct ptree_leaf old;
+	int has_index; /* idx and vrf_proof were computed at publication */
 	uint8_t idx[PTREE_IDX_LEN];
 	uint8_t vrf_proof[VRF_PROOF_LEN];
 };
@@ -92,6 +93,9 @@ static int collect(void *arg, const struct store_kt_change *sc)
 	c->cert_version = sc->cert_version;
 	c->has_leaf = sc->has_leaf;
 	c->old = sc->leaf;
+	c->has_index = sc->has_index;
+	memcpy(c->idx, sc->idx, PTREE_IDX_LEN);
+	memcpy(c->vrf_proof, sc->vrf_proof, VRF_PROOF_LEN);
 	cs->n++;
 	return 0;
 }
@@ -102,7 +106,8 @@ static int by_idx(const void *a, const void *b)
 }
 
 /* The index of each change: kept for an existing entry (its VRF proof is
- * stored with it), from the VRF for a new one. */
+ * stored with it), computed at publication for most new ones (kt_http
+ * publish), and from the VRF here for the rest. */
 static int index_changes(const struct kt_domain *k, struct changes *cs)
 {
 	uint8_t beta[VRF_OUTPUT_LEN];
@@ -112,6 +117,8 @@ static int index_changes(const struct kt_domain *k, struct changes *cs)
 			memcpy(c->idx, c->old.idx, PTREE_IDX_LEN);
 			continue;
 		}
+		if (c->has_index)
+			continue;
 		int r = vrf_prove(k->vrf_sk, (const uint8_t *)c->address, strlen(c->address), c->vrf_proof);
 		if (r == 0)
 			r = vrf_proof_to_hash(c->vrf_proof, beta);

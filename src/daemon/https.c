@@ -13,6 +13,8 @@
 #include <event2/keyvalq_struct.h>
 
 #include "daemon.h"
+#include "kt.h"
+#include "store_kt.h"
 #include "transparency.h"
 #include "wkd.h"
 #include "wkd_http.h"
@@ -155,6 +157,25 @@ static void publish_result(struct evhttp_request *req, int r, const char *addres
 	}
 }
 
+/* Computes the address's VRF index now, so that its epoch need not (a
+ * failure only costs the epoch that time). */
+static void index_address(struct daemon *d, const char *address)
+{
+	char canon[KT_ADDRESS_MAX];
+	uint8_t proof[VRF_PROOF_LEN], beta[VRF_OUTPUT_LEN], idx[PTREE_IDX_LEN];
+	struct wkd_address a;
+	struct kt_domain *k = NULL;
+	if (wkd_address_parse(address, &a) == 0)
+		k = kt_find(d, a.domain);
+	if (k == NULL || kt_canonical_address(address, canon) < 0 ||
+	    vrf_prove(k->vrf_sk, (const uint8_t *)canon, strlen(canon), proof) < 0 ||
+	    vrf_proof_to_hash(proof, beta) < 0)
+		return;
+	kt_index(beta, idx);
+	if (store_kt_put_index(d->store, address, idx, proof) < 0)
+		daemon_log("https: cannot store the index of %s; its epoch will compute it", address);
+}
+
 static const char *bearer_token(struct evhttp_request *req)
 {
 	const char *auth = evhttp_find_header(evhttp_request_get_input_headers(req), "Authorization");
@@ -189,7 +210,10 @@ static void handle_publish(struct daemon *d, struct evhttp_request *req, const c
 				     "for this address\n");
 		goto done;
 	}
-	publish_result(req, store_publish(d->store, address, token, cert.data, cert.len), address, &fpr);
+	r = store_publish(d->store, address, token, cert.data, cert.len);
+	if (r == 0)
+		index_address(d, address);
+	publish_result(req, r, address, &fpr);
 done:
 	evhttp_clear_headers(&params);
 	buf_free(&cert);

@@ -214,7 +214,9 @@ static int migrate_v1(store *s)
  * the certs version it commits to, so a newer certs.version is a pending
  * change. kt_versions keeps every committed version (opening and key) for
  * lookup proofs; kt_epochs every epoch's log entry, delta and (cosigned)
- * checkpoint; kt_hashes the epoch log's stored hashes (tlog.h); and
+ * checkpoint; kt_hashes the epoch log's stored hashes (tlog.h);
+ * kt_indices each address's VRF index, computed when it first publishes so
+ * that an epoch of many new users does not pay for the VRF; and
  * kt_witnesses how far each witness has seen each domain's log. */
 static const char schema_v2[] =
 	"ALTER TABLE certs ADD COLUMN version INTEGER NOT NULL DEFAULT 1;"
@@ -252,6 +254,11 @@ static const char schema_v2[] =
 	" hash BLOB NOT NULL CHECK (length(hash) = 32),"
 	" PRIMARY KEY (domain, level, idx)"
 	") STRICT, WITHOUT ROWID;"
+	"CREATE TABLE kt_indices ("
+	" user_id INTEGER PRIMARY KEY REFERENCES users (id),"
+	" idx BLOB NOT NULL CHECK (length(idx) = 32),"
+	" vrf_proof BLOB NOT NULL CHECK (length(vrf_proof) = 80)"
+	") STRICT;"
 	"CREATE TABLE kt_witnesses ("
 	" domain TEXT NOT NULL,"
 	" name TEXT NOT NULL,"

@@ -23,6 +23,7 @@ enum kst_id {
 	KST_VERSION,
 	KST_WITNESS_GET,
 	KST_WITNESS_SET,
+	KST_INDEX_PUT,
 	KST_N
 };
 
@@ -30,9 +31,10 @@ _Static_assert(KST_N <= KST_COUNT, "raise KST_COUNT in store_internal.h");
 
 static const char *const kst_sql[KST_N] = {
 	[KST_CHANGES] = "SELECT u.id, u.local || '@' || u.domain, c.cert, c.version,"
-			" l.idx, l.counter, l.epoch, l.commitment"
+			" l.idx, l.counter, l.epoch, l.commitment, i.idx, i.vrf_proof"
 			" FROM users u JOIN certs c ON c.user_id = u.id"
 			" LEFT JOIN kt_leaves l ON l.user_id = u.id"
+			" LEFT JOIN kt_indices i ON i.user_id = u.id"
 			" WHERE u.domain = ?1 AND (l.user_id IS NULL OR l.cert_version <> c.version)",
 	[KST_LEAVES] = "SELECT idx, counter, epoch, commitment FROM kt_leaves WHERE domain = ?1",
 	[KST_VERSION_PUT] = "INSERT INTO kt_versions (user_id, counter, epoch, opening, cert)"
@@ -56,6 +58,8 @@ static const char *const kst_sql[KST_N] = {
 		     " WHERE u.domain = ?1 AND u.wkd_hash = ?2",
 	[KST_VERSION] = "SELECT opening, cert FROM kt_versions WHERE user_id = ?1 AND counter = ?2",
 	[KST_WITNESS_GET] = "SELECT size FROM kt_witnesses WHERE domain = ?1 AND name = ?2",
+	[KST_INDEX_PUT] = "INSERT OR IGNORE INTO kt_indices (user_id, idx, vrf_proof)"
+			  " SELECT id, ?3, ?4 FROM users WHERE domain = ?1 AND local = ?2",
 	[KST_WITNESS_SET] = "INSERT INTO kt_witnesses (domain, name, size) VALUES (?1, ?2, ?3)"
 			    " ON CONFLICT (domain, name) DO UPDATE SET size = excluded.size",
 };
@@ -158,7 +162,13 @@ static int change_row(sqlite3_stmt *st, struct store_kt_change *c)
 		return SM_EPARSE;
 	c->cert_len = (size_t)n;
 	c->has_leaf = sqlite3_column_type(st, 4) != SQLITE_NULL;
-	return c->has_leaf ? leaf_columns(st, 4, &c->leaf) : 0;
+	c->has_index = sqlite3_column_type(st, 8) != SQLITE_NULL;
+	int r = c->has_leaf ? leaf_columns(st, 4, &c->leaf) : 0;
+	if (r == 0 && c->has_index)
+		r = column_fixed(st, 8, c->idx, PTREE_IDX_LEN);
+	if (r == 0 && c->has_index)
+		r = column_fixed(st, 9, c->vrf_proof, VRF_PROOF_LEN);
+	return r;
 }
 
 int store_kt_changes(store *s, const char *domain,
@@ -413,6 +423,23 @@ int store_kt_version(store *s, int64_t user_id, uint64_t counter, uint8_t ret_op
 		r = rc == SQLITE_DONE ? SM_ENOTFOUND : store_sql_err(s->db, rc);
 	}
 	return store_stmt_end(st, r);
+}
+
+int store_kt_put_index(store *s, const char *address, const uint8_t idx[PTREE_IDX_LEN],
+		       const uint8_t vrf_proof[VRF_PROOF_LEN])
+{
+	struct wkd_address a;
+	sqlite3_stmt *st = s->kst[KST_INDEX_PUT];
+	if (wkd_address_parse(address, &a) < 0)
+		return SM_EINVAL;
+	int rc = bind_text(st, 1, a.domain);
+	if (rc == SQLITE_OK)
+		rc = bind_text(st, 2, a.local);
+	if (rc == SQLITE_OK)
+		rc = bind_blob(st, 3, idx, PTREE_IDX_LEN);
+	if (rc == SQLITE_OK)
+		rc = bind_blob(st, 4, vrf_proof, VRF_PROOF_LEN);
+	return run(s, st, rc);
 }
 
 /* ---- witnesses ---- */

@@ -35,6 +35,9 @@ struct store_kt_change {
 	int64_t cert_version;
 	int has_leaf;            /* the user has a committed version */
 	struct ptree_leaf leaf;  /* ... and this is its leaf */
+	int has_index;           /* the VRF index was computed at publication */
+	uint8_t idx[PTREE_IDX_LEN];
+	uint8_t vrf_proof[VRF_PROOF_LEN];
 };
 
 /* A user's committed state, for lookup proofs. */
@@ -99,6 +102,13 @@ int store_kt_user(store *s, const char *domain, const char *wkd_hash,
 /* Version counter of a user: its opening and certificate (appended). */
 int store_kt_version(store *s, int64_t user_id, uint64_t counter, uint8_t ret_opening[32],
 		     struct buf *ret_cert) SM_WUR;
+
+/* Records the VRF index and proof of address (a user), computed when
+ * they publish, so that the epoch need not; a later call changes nothing
+ * (an index never changes). The caller computed them with the domain's
+ * VRF key. */
+int store_kt_put_index(store *s, const char *address, const uint8_t idx[PTREE_IDX_LEN],
+		       const uint8_t vrf_proof[VRF_PROOF_LEN]) SM_WUR;
 
 /* How far witness name has seen domain's log (0 if never). */
 int store_kt_witness_size(store *s, const char *domain, const char *name, uint64_t *ret) SM_WUR;

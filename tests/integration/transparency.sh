@@ -46,6 +46,8 @@ ok "the message says the log proves it" grep -q "transparency log proves the add
 ok "Luke publishes and publish waits until the log proves it" bash -c \
 	"SEALMAIL_HOME=$LUKE '$SEALMAIL' publish luke@jedi.test --token $LUKE_TOKEN >'$T/pub.out' 2>&1 && grep -q '^published: version 1 of luke@jedi.test' '$T/pub.out'"
 curl -sf "$BASE/lookup/$HASH_LUKE?l=luke" >"$T/luke-old.proof"
+ok "Luke's VRF index was computed when he published, not by the epoch" python3 -c \
+	"import sqlite3,sys; sys.exit(0 if sqlite3.connect('$T/state/sealmaild.db').execute('SELECT count(*) FROM kt_indices').fetchone()[0] == 1 else 1)"
 ok "Lea's lookup verifies the proof" bash -c "SEALMAIL_HOME=$LEA '$SEALMAIL' lookup luke@jedi.test >'$T/l1.out' 2>&1"
 ok "it shows Luke's fingerprint" grep -q "fingerprint $LUKE_FPR" "$T/l1.out"
 ok "and what the log proved" grep -q "proof       version 1 of the entry" "$T/l1.out"

@@ -519,6 +519,32 @@ static void busy_write_fails_loudly(void)
 	store_close(s);
 }
 
+static int seen_index(void *arg, const struct store_kt_change *c)
+{
+	uint8_t *got = arg;
+	if (c->has_index)
+		memcpy(got, c->idx, PTREE_IDX_LEN);
+	return 0;
+}
+
+/* An index stored at publication reaches the epoch with the change. */
+static void kt_index_at_publish(void)
+{
+	char tok[STORE_TOKEN_LEN + 1];
+	uint8_t idx[PTREE_IDX_LEN], proof[VRF_PROOF_LEN], got[PTREE_IDX_LEN] = {0};
+	store *s = open_with_luke(dir_for("ktidx"), tok);
+	memset(idx, 0x5a, sizeof(idx));
+	memset(proof, 0x17, sizeof(proof));
+	CHECK_INT(store_publish(s, "luke@jedi.test", tok, cert_luke, sizeof(cert_luke)), 0);
+	CHECK_INT(store_kt_put_index(s, "Luke@jedi.test", idx, proof), 0);
+	memset(proof, 0x18, sizeof(proof));
+	CHECK_INT(store_kt_put_index(s, "luke@jedi.test", proof, proof), 0); /* ignored */
+	CHECK_INT(store_kt_changes(s, "jedi.test", seen_index, got), 0);
+	CHECK(memcmp(got, idx, sizeof(idx)) == 0);
+	CHECK_INT(store_kt_put_index(s, "nobody", idx, proof), SM_EINVAL);
+	store_close(s);
+}
+
 /* The transparency tables: committed versions and users, epochs, the log's
  * hashes as a tlog store, and witness sizes. */
 static void kt_tables(void)
@@ -603,6 +629,7 @@ int main(void)
 	RUN(key_by_hash_scoped_to_domain);
 	RUN(reopen_persists);
 	RUN(kt_tables);
+	RUN(kt_index_at_publish);
 	RUN(token_only_hashed);
 	RUN(refuses_corrupt_database);
 	RUN(refuses_damaged_page);
