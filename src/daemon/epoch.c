@@ -355,6 +355,17 @@ static int cosig_line_valid(const struct buf *reply, const struct note_verifier 
 	       reply->data[4 + nl] == ' ';
 }
 
+/* Whether the note already has a signature line by w's name. */
+static int has_cosig(const struct buf *note, const struct note_verifier *w)
+{
+	char head[NOTE_NAME_MAX + 8];
+	int n = snprintf(head, sizeof(head), "\n\xe2\x80\x94 %s ", w->name);
+	for (size_t i = 0; n > 0 && i + (size_t)n <= note->len; i++)
+		if (memcmp(note->data + i, head, (size_t)n) == 0)
+			return 1;
+	return 0;
+}
+
 /* Sends epoch e to witness i; on 200 adds the cosignature to the epoch's
  * checkpoint. Returns the witness's size afterwards, or an error. */
 static int witness_send(store *s, struct kt_domain *k, const struct kt_trust_file *wf, size_t i,
@@ -386,7 +397,10 @@ static int witness_send(store *s, struct kt_domain *k, const struct kt_trust_fil
 		daemon_log("transparency %s: witness %s is at size %llu", k->name, w->name,
 			   (unsigned long long)*ret_size);
 	} else if (r == 0 && status == 200 && cosig_line_valid(&reply, w)) {
-		r = buf_append(&cp, reply.data, reply.len);
+		/* after a crash the witness may cosign a checkpoint again whose
+		 * first cosignature was stored already: keep one */
+		if (!has_cosig(&cp, w))
+			r = buf_append(&cp, reply.data, reply.len);
 		if (r == 0)
 			r = store_kt_set_checkpoint(s, k->name, e, &cp);
 		*ret_size = e + 1;
@@ -407,38 +421,45 @@ static int witness_send(store *s, struct kt_domain *k, const struct kt_trust_fil
 	return r;
 }
 
-/* Brings witness i up to the latest epoch, resending what it missed. */
-static void witness_catch_up(store *s, struct kt_domain *k, const struct kt_trust_file *wf, size_t i)
+/* Brings witness i up to the latest epoch, resending what it missed;
+ * 1 if it cosigned anything. */
+static int witness_catch_up(store *s, struct kt_domain *k, const struct kt_trust_file *wf, size_t i)
 {
 	const char *name = wf->trust.witness[i].name;
 	uint64_t size = 0;
+	int cosigned = 0;
 	if (wf->url[i][0] == 0 || store_kt_witness_size(s, k->name, name, &size) < 0)
-		return;
+		return 0;
 	for (unsigned tries = 0; size <= k->last_epoch && tries < 1000; tries++) {
 		uint64_t next = size;
 		if (witness_send(s, k, wf, i, size, &next) < 0)
-			return;
+			break;
 		if (next > k->last_epoch + 1)
-			return; /* a witness ahead of the log: something is very wrong */
+			break; /* a witness ahead of the log: something is very wrong */
+		cosigned |= next == size + 1;
 		size = next;
 		if (store_kt_set_witness_size(s, k->name, name, size) < 0)
-			return;
+			break;
 	}
+	return cosigned;
 }
 
 /* ---- the thread ---- */
 
-static void domain_step(struct epoch_thread *t, struct kt_domain *k)
+/* One round for one domain: an epoch if anything is pending, the
+ * witnesses brought up to date, and a new bundle if either changed
+ * anything (or always, with force). */
+static void domain_step(struct epoch_thread *t, struct kt_domain *k, int force)
 {
-	int r = epoch_make(t->store, k);
+	int r = epoch_make(t->store, k), changed = force || r == 1;
 	if (r < 0) {
 		daemon_log("transparency %s: epoch failed, nothing committed: %s", k->name, sm_strerror(r));
 		return;
 	}
 	if (t->witnesses != NULL)
 		for (size_t i = 0; i < t->witnesses->trust.nwitness; i++)
-			witness_catch_up(t->store, k, t->witnesses, i);
-	if (bundle_write(t->d, t->store, k) < 0)
+			changed |= witness_catch_up(t->store, k, t->witnesses, i);
+	if (changed && bundle_write(t->d, t->store, k) < 0)
 		daemon_log("transparency %s: cannot write the bundle: %s", k->name, strerror(errno));
 }
 
@@ -457,7 +478,7 @@ static void *epoch_main(void *arg)
 			break;
 		pthread_mutex_unlock(&t->mu);
 		for (size_t i = 0; i < t->d->kt->n; i++)
-			domain_step(t, &t->d->kt->domains[i]);
+			domain_step(t, &t->d->kt->domains[i], 0);
 		pthread_mutex_lock(&t->mu);
 	}
 	pthread_mutex_unlock(&t->mu);
@@ -557,7 +578,7 @@ int kt_epoch_start(struct daemon *d)
 				   "checkpoint (%s); refusing to serve", k->name, sm_strerror(r));
 			return -1;
 		}
-		domain_step(t, k);
+		domain_step(t, k, 1);
 	}
 	if (pthread_create(&t->th, NULL, epoch_main, t) != 0)
 		return -1;

@@ -19,12 +19,14 @@ void daemon_log(const char *fmt, ...)
 	va_list ap;
 	gmtime_r(&now, &tm);
 	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	flockfile(f); /* one whole line at a time: threads log too */
 	fprintf(f, "%s sealmaild: ", stamp);
 	va_start(ap, fmt);
 	vfprintf(f, fmt, ap);
 	va_end(ap);
 	fputc('\n', f);
 	fflush(f);
+	funlockfile(f);
 }
 
 /* Debian's librnp prints its internal diagnostics on fd 2 whatever it is

@@ -524,6 +524,29 @@ static void adopt(struct kt_witness *w, const struct add *a)
 	memcpy(w->map_root, a->entry.map_root, PTREE_HASH_LEN);
 }
 
+/* Whether the request is the very checkpoint the witness last cosigned:
+ * same size, same log root, and a map line naming the same map and VRF
+ * key. A log that crashed after the witness answered asks again; the same
+ * tree may be cosigned again (it is not a second view), anything else of
+ * that size may not. */
+static int is_latest(const struct kt_witness *w, struct add *a)
+{
+	if (w->log.size == 0 || a->rq.old + 1 != w->log.size || a->cp.size != w->log.size ||
+	    sodium_memcmp(a->cp.root, w->log_root, TLOG_HASH_LEN) != 0 ||
+	    kt_map_line_parse(&a->cp, &a->map) < 0)
+		return 0;
+	return a->map.epoch + 1 == w->log.size &&
+	       sodium_memcmp(a->map.map_root, w->map_root, PTREE_HASH_LEN) == 0 && w->has_vrf &&
+	       sodium_memcmp(a->map.vrf_pk, w->vrf_pk, VRF_PK_LEN) == 0;
+}
+
+static int cosign_again(const struct note_signer *signer, uint64_t now,
+			const struct add *a, struct buf *out)
+{
+	int r = note_sign_line(signer, a->rq.cp, a->body_len, now, out);
+	return r < 0 ? r : 200;
+}
+
 /* The cosignature goes to out before the replay, the last step that can
  * fail, so nothing can fail once the map has changed and been checked. */
 static int replay_and_cosign(struct kt_witness *w, const struct note_signer *signer, uint64_t now,
@@ -568,6 +591,8 @@ int kt_witness_add(struct kt_witness *w, const struct note_signer *signer, uint6
 		return reply_line(out, 400, "malformed request: want old, entry, delta and checkpoint fields");
 	if ((st = check_checkpoint_note(w, &a)) != 0)
 		return reply_line(out, st, a.why);
+	if (is_latest(w, &a))
+		return cosign_again(signer, now, &a, out);
 	if (a.rq.old != w->log.size) {
 		int r = buf_appendf(out, "%" PRIu64 "\n", w->log.size);
 		return r < 0 ? r : 409;

@@ -17,6 +17,10 @@
  *   the checkpoint's map line names that epoch and that root, and the VRF
  *     key seen first (it may never change);
  *   appending the entry to the log gives the checkpoint's root.
+ * The one exception to the first rule: the very checkpoint the witness
+ * cosigned last (same size, root and map line), asked again with the same
+ * old size, is cosigned again without any state change; a log that
+ * crashed between the witness's answer and storing it needs that.
  * Only then is the new state adopted; the caller must persist it
  * (kt_witness_save, atomically) before sending the cosignature, so a
  * restarted witness never cosigns two different checkpoints of one size.

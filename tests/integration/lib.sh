@@ -69,6 +69,11 @@ with_rss() {
 
 done_testing() {
 	echo "1..$TAP_N"
+	if [ "$TAP_FAILED" -ne 0 ]; then
+		for log in "$T"/*.log; do # the daemons' own words, for the failures above
+			[ -s "$log" ] && { echo "--- $log (last lines)"; tail -n 30 "$log"; } >&2
+		done
+	fi
 	[ "$TAP_FAILED" -eq 0 ]
 }
 

@@ -593,6 +593,39 @@ static void second_checkpoint(void)
 	sim_free(&other);
 }
 
+/* A log that crashed after the witness answered asks for the same epoch
+ * again: the very same checkpoint is cosigned again, the state untouched. */
+static void same_checkpoint_again(void)
+{
+	struct sim s;
+	struct buf req, out, before, note;
+	struct note_sig_status st;
+	size_t tl = 0;
+	sim_init(&s, DOMAIN);
+	struct kt_witness *w = witness_new(&s);
+	for (int i = 0; i < 3; i++)
+		honest(&s, w);
+	buf_init(&req, MAXB);
+	buf_init(&out, 4096);
+	buf_init(&note, 16384);
+	sim_epoch_note(&s, &(struct tamper){0}, &req, &note);
+	CHECK_INT(kt_witness_add(w, wsigner, NOW, req.data, req.len, &out), 200);
+	save(w, &before);
+	buf_reset(&out);
+	CHECK_INT(kt_witness_add(w, wsigner, NOW + 1, req.data, req.len, &out), 200);
+	CHECK_INT(kt_witness_size(w), 4);
+	same_state(&before, w, true);
+	CHECK_INT(buf_append(&note, out.data, out.len), 0);
+	CHECK_INT(note_verify(note.data, note.len, &wkey, 1, &st, &tl), 0);
+	CHECK_INT(st.timestamp, NOW + 1);
+	buf_free(&req);
+	buf_free(&out);
+	buf_free(&note);
+	buf_free(&before);
+	kt_witness_free(w);
+	sim_free(&s);
+}
+
 static void malformed_requests(void)
 {
 	static const char *const bad[] = {
@@ -752,6 +785,7 @@ int main(void)
 	RUN(time_goes_back);
 	RUN(forked_log);
 	RUN(second_checkpoint);
+	RUN(same_checkpoint_again);
 	RUN(malformed_requests);
 	RUN(save_load_continue);
 	RUN(corrupt_state);
