@@ -126,7 +126,8 @@ static int index_changes(const struct kt_domain *k, struct changes *cs)
 			return r;
 		kt_index(beta, c->idx);
 	}
-	qsort(cs->c, cs->n, sizeof(*cs->c), by_idx);
+	if (cs->n > 1) /* qsort(NULL, 0, ...) is undefined */
+		qsort(cs->c, cs->n, sizeof(*cs->c), by_idx);
 	return 0;
 }
 

@@ -76,7 +76,9 @@ sealmaild_domain() {
 # background (its pid in DPID, its log in $T/sealmaild.log) and waits until
 # it accepts connections on 127.0.0.1:PORT (default 25).
 sealmaild_start() {
-	"$SEALMAILD" serve -f "$T/sealmaild.conf" 2>"$T/sealmaild.log" &
+	# SEALMAIL_DEBUG keeps the daemon's real stderr, so that a sanitizer's
+	# report lands in the log instead of librnp's /dev/null.
+	SEALMAIL_DEBUG=1 "$SEALMAILD" serve -f "$T/sealmaild.conf" 2>"$T/sealmaild.log" &
 	DPID=$!
 	for _ in $(seq 50); do
 		(exec 3<>"/dev/tcp/127.0.0.1/${1:-25}") 2>/dev/null && return 0
