@@ -25,6 +25,7 @@ struct smtp;
 struct delivery_pool;
 struct workers;
 struct kt;
+struct rate;
 
 struct daemon {
 	struct conf *conf;         /* owned */
@@ -40,6 +41,7 @@ struct daemon {
 	struct delivery_pool *delivery; /* Maildir writers (delivery.h) */
 	struct workers *workers;        /* HTTPS worker processes (workers.c) */
 	struct kt *kt;                  /* key transparency (transparency.h) */
+	struct rate *lookups;           /* key lookups per client address, this process's */
 };
 
 /* Forks n processes that each serve HTTPS on https_fd with their own event

@@ -4,6 +4,7 @@
  * endpoints under /.well-known/sealmail/ (kt_http.c). */
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 #include <string.h>
 #include <sys/queue.h>
 
@@ -13,6 +14,7 @@
 #include <event2/keyvalq_struct.h>
 
 #include "daemon.h"
+#include "rate.h"
 #include "kt.h"
 #include "store_kt.h"
 #include "transparency.h"
@@ -231,12 +233,42 @@ static void on_close(struct evhttp_connection *evcon, void *arg)
 		SSL_shutdown(ssl);
 }
 
+/* Key lookups (a WKD key, a lookup proof) are what enumerating a
+ * directory takes, and an absent address costs a VRF proof: each client
+ * address gets lookup-rate of them a minute, in every process. */
+static int is_lookup(const char *path)
+{
+	return path != NULL && (strstr(path, "/hu/") != NULL || strstr(path, "/lookup/") != NULL);
+}
+
+/* 1 if req may go on; else it was answered 429. */
+static int lookup_allowed(struct daemon *d, struct evhttp_request *req)
+{
+	char *addr = NULL;
+	ev_uint16_t port = 0;
+	unsigned wait = 0;
+	char retry[16];
+	struct timespec now;
+	if (d->lookups == NULL)
+		return 1;
+	evhttp_connection_get_peer(evhttp_request_get_connection(req), &addr, &port);
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (rate_take(d->lookups, addr ? addr : "-", (double)now.tv_sec + now.tv_nsec / 1e9, &wait))
+		return 1;
+	snprintf(retry, sizeof(retry), "%u", wait);
+	evhttp_add_header(evhttp_request_get_output_headers(req), "Retry-After", retry);
+	reply_text(req, 429, "too many key lookups from your address; try again later\n");
+	return 0;
+}
+
 static void on_request(struct evhttp_request *req, void *arg)
 {
 	struct daemon *d = arg;
 	evhttp_connection_set_closecb(evhttp_request_get_connection(req), on_close, NULL);
 	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
 	const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
+	if (is_lookup(path) && !lookup_allowed(d, req))
+		return;
 	if (path != NULL && strcmp(path, PUBLISH_PATH) == 0) {
 		if (evhttp_request_get_command(req) != EVHTTP_REQ_POST) {
 			evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", "POST");
@@ -269,6 +301,8 @@ int https_start(struct daemon *d, int fd)
 		free(h);
 		return -1;
 	}
+	if (d->lookups == NULL && (d->lookups = malloc(sizeof(*d->lookups))) != NULL)
+		rate_init(d->lookups, c->lookup_rate, c->lookup_rate / 10 > 10 ? c->lookup_rate / 10 : 10);
 	evhttp_set_bevcb(h->http, tls_bev, d);
 	evhttp_set_gencb(h->http, on_request, d);
 	evhttp_set_allowed_methods(h->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_POST |
@@ -289,6 +323,8 @@ int https_start(struct daemon *d, int fd)
 
 void https_stop(struct daemon *d)
 {
+	free(d->lookups);
+	d->lookups = NULL;
 	if (d->https == NULL)
 		return;
 	evhttp_free(d->https->http);

@@ -71,6 +71,7 @@ static const struct directive directives[] = {
 	{"smtp-data-timeout", GLOBAL_AT(smtp_data_timeout), false, parse_duration, 1, DAY},
 	{"http-request-timeout", GLOBAL_AT(http_request_timeout), false, parse_duration, 1, DAY},
 	{"epoch-interval", GLOBAL_AT(epoch_interval), false, parse_duration, 1, DAY},
+	{"lookup-rate", GLOBAL_AT(lookup_rate), false, parse_count, 1, 1000000000},
 	{"witnesses-file", GLOBAL_AT(witnesses_file), false, parse_path, 0, 0},
 	{"maildir-root", DOMAIN_AT(maildir_root), true, parse_path, 0, 0},
 	{"wkd", DOMAIN_AT(wkd), false, parse_bool, 0, 0},
@@ -640,6 +641,7 @@ static void set_defaults(struct conf *c)
 	c->smtp_data_timeout = 10 * 60;
 	c->http_request_timeout = 10;
 	c->epoch_interval = 60;
+	c->lookup_rate = 600;
 }
 
 int conf_parse(const char *data, size_t len, struct conf **ret, char *err, size_t err_size)

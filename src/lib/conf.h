@@ -59,6 +59,7 @@ struct conf {
 	unsigned smtp_data_timeout;      /* default 600 */
 	unsigned http_request_timeout;   /* default 10 */
 	unsigned epoch_interval;         /* default 60: pending key changes are committed this often */
+	unsigned lookup_rate;            /* key lookups a minute per client address; default 600 */
 	char *witnesses_file;            /* absolute; NULL: checkpoints are not submitted to witnesses */
 	struct conf_domain *domains;     /* in file order, names unique */
 	size_t ndomains;                 /* 1 to CONF_DOMAINS_MAX */

@@ -192,4 +192,20 @@ ok "while a forged key is committed, the monitor says it is not Luke's" bash -c 
 	"SEALMAIL_HOME=$LUKE '$SEALMAIL' monitor luke@jedi.test 2>&1 | grep -q 'NOT yours'"
 
 kill "$DPID"; wait "$DPID" 2>/dev/null
+
+# ---- enumeration: key lookups are rate-limited per client address ----
+sealmaild_conf "lookup-rate 1"
+sealmaild_start
+# each HTTPS process (one per core, at most 16) has its own 10-lookup burst
+PROCS=$(nproc); [ "$PROCS" -gt 16 ] && PROCS=16
+for _ in $(seq $((10 * PROCS + 10))); do
+	curl -s -o /dev/null -w '%{http_code}\n' "$BASE/lookup/$HASH_LUKE?l=luke"
+done >"$T/codes"
+ok "a burst of lookups is served" bash -c "[ \$(grep -c '^200' '$T/codes') -ge 10 ]"
+ok "but no more than each process's burst" bash -c "[ \$(grep -c '^200' '$T/codes') -le $((10 * PROCS)) ]"
+ok "the rest get 429" bash -c "[ \$(grep -c '^429' '$T/codes') -ge 10 ] && [ \$(sort -u '$T/codes' | wc -l) = 2 ]"
+ok "with Retry-After, for WKD requests too" bash -c \
+	"for _ in 1 2 3 4; do curl -s -D - -o /dev/null https://openpgpkey.jedi.test/.well-known/openpgpkey/jedi.test/hu/$HASH_LUKE; done | tr -d '\r' | grep -q '^Retry-After: [0-9]'"
+ok "the checkpoint is not a lookup: still served" curl -sf -o /dev/null "$BASE/checkpoint"
+kill "$DPID"; wait "$DPID" 2>/dev/null
 done_testing
