@@ -6,6 +6,9 @@
  *        to prove that an address without a key is absent; since asks for
  *        a consistency proof from the client's last checkpoint size
  *   /.well-known/sealmail/v1/<domain>/checkpoint   the latest cosigned checkpoint
+ *   /.well-known/sealmail/v1/<domain>/consistency/<old>
+ *        the consistency proof from size old to the latest checkpoint:
+ *        "<old> <new>\n", then one base64 hash a line
  *   /.well-known/sealmail/v1/<domain>/entry/<e>    epoch e's log entry
  *   /.well-known/sealmail/v1/<domain>/delta/<e>    epoch e's delta, for auditors
  *   /.well-known/sealmail/v1/<domain>/tile/...     the epoch log as c2sp.org/tlog-tiles
@@ -30,6 +33,7 @@
 #include <event2/buffer.h>
 #include <event2/keyvalq_struct.h>
 
+#include "b64.h"
 #include "daemon.h"
 #include "kt.h"
 #include "kt_proof.h"
@@ -422,6 +426,42 @@ static void handle_checkpoint(struct daemon *d, struct kt_domain *k, struct evht
 		reply_text(req, 503, "the transparency log has no epoch yet; try again shortly\n");
 }
 
+static void handle_consistency(struct daemon *d, struct kt_domain *k, struct evhttp_request *req,
+			       const char *num)
+{
+	uint8_t proof[TLOG_PROOF_MAX][TLOG_HASH_LEN];
+	size_t n = 0;
+	uint64_t old = 0;
+	struct bundle b;
+	struct store_kt_log log;
+	struct tlog_store st;
+	struct buf out;
+	buf_init(&out, 8192);
+	int r = parse_epoch(num, &old) == 0 ? 0 : SM_EINVAL;
+	if (r == 0)
+		r = bundle_get(d, k, &b);
+	if (r == 0 && (old == 0 || old > b.epoch + 1))
+		r = SM_EINVAL;
+	store_kt_log_init(&log, d->store, k->name, &st);
+	if (r == 0)
+		r = tlog_prove_consistency(&st, old, b.epoch + 1, proof, &n);
+	if (r == 0)
+		r = buf_appendf(&out, "%llu %llu\n", (unsigned long long)old,
+				(unsigned long long)(b.epoch + 1));
+	for (size_t i = 0; r == 0 && i < n; i++) {
+		r = b64_append(&out, proof[i], TLOG_HASH_LEN);
+		if (r == 0)
+			r = buf_append(&out, "\n", 1);
+	}
+	if (r == 0)
+		reply(req, 200, "text/plain; charset=utf-8", out.data, out.len);
+	else if (r == SM_EINVAL)
+		reply_text(req, 404, "no consistency proof from that size (1 to the latest)\n");
+	else
+		reply_text(req, 500, "the consistency proof could not be made\n");
+	buf_free(&out);
+}
+
 /* Splits "<a>[/<b>]", what follows "<domain>/". */
 static int split(const char *rest, char a[16], char b[64])
 {
@@ -460,6 +500,8 @@ static void route(struct daemon *d, struct evhttp_request *req, const char *rest
 		handle_lookup(d, k, req, b, query);
 	else if (strcmp(a, "checkpoint") == 0 && b[0] == 0)
 		handle_checkpoint(d, k, req);
+	else if (strcmp(a, "consistency") == 0 && b[0] != 0)
+		handle_consistency(d, k, req, b);
 	else if ((strcmp(a, "entry") == 0 || strcmp(a, "delta") == 0) && b[0] != 0)
 		handle_epoch_part(d, k, req, a, b);
 	else

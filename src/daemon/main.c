@@ -21,6 +21,7 @@
 #include "delivery.h"
 #include "transparency.h"
 #include "mime.h"
+#include "store_kt.h"
 #include "wkd_http.h"
 
 #define DEFAULT_CONF "/etc/sealmaild.conf"
@@ -205,6 +206,48 @@ static int print_user(void *arg, const struct store_user *u)
 	return 0;
 }
 
+static int count_leaf(void *arg, const struct ptree_leaf *leaf)
+{
+	(void)leaf;
+	++*(size_t *)arg;
+	return 0;
+}
+
+static int count_change(void *arg, const struct store_kt_change *c)
+{
+	(void)c;
+	++*(size_t *)arg;
+	return 0;
+}
+
+/* One line per domain with a key directory: its log's state. */
+static int print_transparency(struct daemon *d)
+{
+	for (size_t i = 0; i < d->conf->ndomains; i++) {
+		const struct conf_domain *dom = &d->conf->domains[i];
+		uint64_t epoch = 0;
+		size_t entries = 0, pending = 0;
+		if (!dom->wkd)
+			continue;
+		int r = store_kt_latest(d->store, dom->name, &epoch, NULL);
+		if (r == SM_ENOTFOUND) {
+			printf("%s: no transparency epoch yet (sealmaild serve makes epoch 0)\n", dom->name);
+			continue;
+		}
+		if (r == 0)
+			r = store_kt_leaves(d->store, dom->name, count_leaf, &entries);
+		if (r == 0)
+			r = store_kt_changes(d->store, dom->name, count_change, &pending);
+		if (r < 0)
+			return r;
+		printf("%s: transparency log at epoch %llu (checkpoint size %llu), %zu %s, "
+		       "%zu publication(s) waiting for the next epoch\n", dom->name,
+		       (unsigned long long)epoch, (unsigned long long)epoch + 1, entries,
+		       entries == 1 ? "entry" : "entries", pending);
+	}
+	return 0;
+}
+
 static int cmd_status(struct daemon *d)
 {
 	struct store_counts n;
@@ -214,6 +257,8 @@ static int cmd_status(struct daemon *d)
 	if (r == 0)
 		printf("%llu users, %llu with a published key\n", (unsigned long long)n.users,
 		       (unsigned long long)n.published);
+	if (r == 0)
+		r = print_transparency(d);
 	if (r == 0)
 		r = store_user_list(d->store, print_user, NULL);
 	if (r < 0) {

@@ -53,6 +53,8 @@ ok "it shows Luke's fingerprint" grep -q "fingerprint $LUKE_FPR" "$T/l1.out"
 ok "and what the log proved" grep -q "proof       version 1 of the entry" "$T/l1.out"
 ok "the source is the lookup-proof URL" grep -q "source      $BASE/lookup/$HASH_LUKE?l=luke" "$T/l1.out"
 ok "Lea keeps the domain's checkpoint" grep -q "^size " "$LEA/kt/jedi.test"
+ok "sealmaild status shows the log's epoch and entries" bash -c \
+	"'$SEALMAILD' status -f '$T/sealmaild.conf' | grep -q '^jedi.test: transparency log at epoch 1 (checkpoint size 2), 1 entry, 0 publication(s) waiting'"
 ok "Luke's monitor is content" bash -c "SEALMAIL_HOME=$LUKE '$SEALMAIL' monitor luke@jedi.test | grep -q '^ok luke@jedi.test: version 1'"
 ok "Leia publishes (another epoch)" bash -c \
 	"SEALMAIL_HOME=$LEIA '$SEALMAIL' publish leia@jedi.test --token $LEIA_TOKEN >/dev/null 2>&1"
@@ -87,6 +89,19 @@ lines = cp.split(b'\n')
 assert int(lines[1]) == len(hashes)
 assert mth(hashes) == base64.b64decode(lines[2]), "the tile does not give the checkpoint's root"
 PY
+ok "a consistency proof from size 1 is served, the same as the lookup proof carries" python3 - "$BASE" "$HASH_LUKE" <<'PY'
+import base64, subprocess, sys
+get = lambda u: subprocess.run(["curl", "-sf", u], check=True, capture_output=True).stdout.decode()
+c = get(sys.argv[1] + "/consistency/1").splitlines()
+old, new = map(int, c[0].split())
+assert old == 1 and new > 1
+hashes = b"".join(base64.b64decode(l) for l in c[1:])
+lk = [l for l in get(sys.argv[1] + "/lookup/" + sys.argv[2] + "?l=luke&since=1").splitlines()
+      if l.startswith("consistency ")][0].split()
+assert lk[1] == "1" and base64.b64decode(lk[2]) == hashes, "different proofs"
+PY
+ok "no consistency proof from size 0 or beyond the log" bash -c \
+	"[ \$(curl -s -o /dev/null -w '%{http_code}' '$BASE/consistency/0') = 404 ] && [ \$(curl -s -o /dev/null -w '%{http_code}' '$BASE/consistency/999') = 404 ]"
 ok "a full tile that does not exist yet is 404" status_is 22 curl -sf -o /dev/null "$BASE/tile/0/000"
 ok "a non-canonical tile name is 404" status_is 22 curl -sf -o /dev/null "$BASE/tile/0/0.p/1"
 cat "$T/tile" "$T/entries" >>"$T/public.bin"
