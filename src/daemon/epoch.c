@@ -22,6 +22,7 @@
 #include "kt_delta.h"
 #include "kt_trust.h"
 #include "kt_witness.h"
+#include "num.h"
 #include "store_kt.h"
 #include "tlog.h"
 #include "transparency.h"
@@ -278,12 +279,6 @@ static int epoch_make(store *s, struct kt_domain *k)
 
 /* ---- the bundle ---- */
 
-static void put_be(uint8_t *p, uint64_t v, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		p[i] = (uint8_t)(v >> (8 * (n - 1 - i)));
-}
-
 /* Replaces STATE_DIR/kt/<domain>.bundle with the latest checkpoint and the
  * map as it is now (which is the map of that checkpoint: only this thread
  * changes either). */
@@ -296,8 +291,8 @@ static int bundle_write(struct daemon *d, store *s, struct kt_domain *k)
 	buf_init(&cp, CHECKPOINT_MAX);
 	buf_init(&out, (size_t)4 << 30);
 	int r = store_kt_latest(s, k->name, &e, &cp);
-	put_be(hdr, e, 8);
-	put_be(hdr + 8, cp.len, 4);
+	num_put_be(hdr, e, 8);
+	num_put_be(hdr + 8, cp.len, 4);
 	if (r == 0)
 		r = buf_append_str(&out, KT_BUNDLE_MAGIC);
 	if (r == 0)

@@ -37,6 +37,7 @@
 #include "daemon.h"
 #include "kt.h"
 #include "kt_proof.h"
+#include "num.h"
 #include "store_kt.h"
 #include "tlog.h"
 #include "transparency.h"
@@ -45,14 +46,6 @@
 #define PREFIX "/.well-known/sealmail/v1/"
 #define EPOCH_DIGITS_MAX 19
 
-static uint64_t get_be(const uint8_t *p, size_t n)
-{
-	uint64_t v = 0;
-	for (size_t i = 0; i < n; i++)
-		v = v << 8 | p[i];
-	return v;
-}
-
 int kt_bundle_parse(const uint8_t *data, size_t len, uint64_t *ret_epoch,
 		    const uint8_t **ret_checkpoint, size_t *ret_checkpoint_len,
 		    struct ptree_view *ret_map)
@@ -60,10 +53,10 @@ int kt_bundle_parse(const uint8_t *data, size_t len, uint64_t *ret_epoch,
 	size_t m = strlen(KT_BUNDLE_MAGIC);
 	if (len < m + 12 || memcmp(data, KT_BUNDLE_MAGIC, m) != 0)
 		return SM_EPARSE;
-	uint64_t cp_len = get_be(data + m + 8, 4);
+	uint64_t cp_len = num_get_be(data + m + 8, 4);
 	if (cp_len == 0 || cp_len > len - m - 12)
 		return SM_EPARSE;
-	*ret_epoch = get_be(data + m, 8);
+	*ret_epoch = num_get_be(data + m, 8);
 	*ret_checkpoint = data + m + 12;
 	*ret_checkpoint_len = (size_t)cp_len;
 	ret_map->data = data + m + 12 + cp_len;
@@ -147,16 +140,7 @@ static void reply_text(struct evhttp_request *req, int status, const char *text)
 
 static int parse_epoch_n(const char *s, size_t n, uint64_t *ret)
 {
-	uint64_t v = 0;
-	if (n == 0 || n > EPOCH_DIGITS_MAX || (s[0] == '0' && n > 1))
-		return -1;
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -1;
-		v = v * 10 + (uint64_t)(s[i] - '0');
-	}
-	*ret = v;
-	return 0;
+	return n <= EPOCH_DIGITS_MAX && num_parse_dec((const uint8_t *)s, n, ret) == 0 ? 0 : -1;
 }
 
 static int parse_epoch(const char *s, uint64_t *ret)
@@ -289,7 +273,6 @@ static void handle_lookup(struct daemon *d, struct kt_domain *k, struct evhttp_r
 	buf_free(&out);
 	free(lk.p);
 }
-
 
 /* ---- tiles ---- */
 

@@ -12,6 +12,7 @@
 #include <sodium.h>
 
 #include "b64.h"
+#include "num.h"
 #include "sha256.h"
 #include "tlog.h"
 
@@ -26,24 +27,6 @@ struct cur {
 	size_t len;
 	size_t off;
 };
-
-/* Decimal with no leading zeroes (the checkpoint size rule), below 2^64. */
-static int parse_u64(const uint8_t *p, size_t len, uint64_t *ret_v)
-{
-	uint64_t v = 0;
-	if (len == 0 || len > 20 || (len > 1 && p[0] == '0'))
-		return SM_EPARSE;
-	for (size_t i = 0; i < len; i++) {
-		if (p[i] < '0' || p[i] > '9')
-			return SM_EPARSE;
-		unsigned d = (unsigned)(p[i] - '0');
-		if (v > (UINT64_MAX - d) / 10)
-			return SM_EPARSE;
-		v = v * 10 + d;
-	}
-	*ret_v = v;
-	return 0;
-}
 
 /* Takes the literal prefix, then the field up to the next byte end (a
  * space or a newline, which is consumed). */
@@ -68,7 +51,7 @@ static int cur_u64(struct cur *c, const char *prefix, uint8_t end, uint64_t *ret
 	const uint8_t *f;
 	size_t n;
 	int r = cur_field(c, prefix, end, &f, &n);
-	return r < 0 ? r : parse_u64(f, n, ret_v);
+	return r < 0 ? r : num_parse_dec(f, n, ret_v);
 }
 
 /* A base64 field that must decode to exactly len bytes. */

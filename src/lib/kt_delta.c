@@ -8,6 +8,8 @@
 
 #include <string.h>
 
+#include "num.h"
+
 #define OFF_IDX 0
 #define OFF_COUNTER 32
 #define OFF_EPOCH 40
@@ -36,20 +38,6 @@ static const char *const why_text[WHY_COUNT] = {
 	[WHY_COUNTER_MAX] = "an entry's counter cannot rise any further",
 };
 
-static void put_be64(uint8_t *p, uint64_t v)
-{
-	for (size_t i = 0; i < 8; i++)
-		p[i] = (uint8_t)(v >> (56 - 8 * i));
-}
-
-static uint64_t get_be64(const uint8_t *p)
-{
-	uint64_t v = 0;
-	for (size_t i = 0; i < 8; i++)
-		v = (v << 8) | p[i];
-	return v;
-}
-
 static int all_zero(const uint8_t *p, size_t n)
 {
 	uint8_t acc = 0;
@@ -69,7 +57,7 @@ int kt_delta_begin(struct buf *out, uint64_t epoch)
 {
 	uint8_t h[KT_DELTA_HEADER_LEN];
 	memcpy(h, KT_DELTA_MAGIC, strlen(KT_DELTA_MAGIC));
-	put_be64(h + strlen(KT_DELTA_MAGIC), epoch);
+	num_put_be(h + strlen(KT_DELTA_MAGIC), epoch, 8);
 	return buf_append(out, h, sizeof(h));
 }
 
@@ -89,8 +77,8 @@ int kt_delta_add(struct buf *out, const uint8_t idx[PTREE_IDX_LEN], const struct
 	memset(rec, 0, sizeof(rec));
 	memcpy(rec + OFF_IDX, idx, PTREE_IDX_LEN);
 	if (old != NULL) {
-		put_be64(rec + OFF_COUNTER, old->counter);
-		put_be64(rec + OFF_EPOCH, old->epoch);
+		num_put_be(rec + OFF_COUNTER, old->counter, 8);
+		num_put_be(rec + OFF_EPOCH, old->epoch, 8);
 		memcpy(rec + OFF_OLD, old->commitment, PTREE_HASH_LEN);
 	}
 	memcpy(rec + OFF_NEW, new_commitment, PTREE_HASH_LEN);
@@ -106,7 +94,7 @@ static int delta_frame(const uint8_t *delta, size_t len, uint64_t epoch, size_t 
 	    (len - KT_DELTA_HEADER_LEN) % KT_DELTA_RECORD_LEN != 0 ||
 	    (len - KT_DELTA_HEADER_LEN) / KT_DELTA_RECORD_LEN > KT_DELTA_MAX_RECORDS)
 		return SM_EPARSE;
-	if (get_be64(delta + ml) != epoch) {
+	if (num_get_be(delta + ml, 8) != epoch) {
 		*ret_why = WHY_EPOCH;
 		return SM_EPARSE;
 	}
@@ -127,7 +115,7 @@ static int record_check(const struct ptree *map, const uint8_t *rec, const uint8
 			size_t *nnew, int *ret_why)
 {
 	struct ptree_leaf cur;
-	uint64_t counter = get_be64(rec + OFF_COUNTER);
+	uint64_t counter = num_get_be(rec + OFF_COUNTER, 8);
 	if (prev != NULL && memcmp(prev + OFF_IDX, rec + OFF_IDX, PTREE_IDX_LEN) >= 0) {
 		*ret_why = WHY_ORDER;
 		return SM_EPARSE;
@@ -147,7 +135,7 @@ static int record_check(const struct ptree *map, const uint8_t *rec, const uint8
 		(*nnew)++;
 		return 0;
 	}
-	if (r < 0 || cur.counter != counter || cur.epoch != get_be64(rec + OFF_EPOCH) ||
+	if (r < 0 || cur.counter != counter || cur.epoch != num_get_be(rec + OFF_EPOCH, 8) ||
 	    memcmp(cur.commitment, rec + OFF_OLD, PTREE_HASH_LEN) != 0) {
 		*ret_why = WHY_OLD_MISMATCH;
 		return SM_ECRYPTO;
@@ -191,7 +179,7 @@ int kt_delta_apply(struct ptree *map, const uint8_t *delta, size_t len, uint64_t
 		const uint8_t *rec = delta + KT_DELTA_HEADER_LEN + i * KT_DELTA_RECORD_LEN;
 		struct ptree_leaf leaf;
 		memcpy(leaf.idx, rec + OFF_IDX, PTREE_IDX_LEN);
-		leaf.counter = get_be64(rec + OFF_COUNTER) + 1;
+		leaf.counter = num_get_be(rec + OFF_COUNTER, 8) + 1;
 		leaf.epoch = epoch;
 		memcpy(leaf.commitment, rec + OFF_NEW, PTREE_HASH_LEN);
 		r = ptree_set(map, &leaf);

@@ -17,6 +17,7 @@
 #include <sodium.h>
 
 #include "b64.h"
+#include "num.h"
 
 #define PROOF_MAGIC "sealmail-lookup/v1"
 #define STATE_MAGIC "sealmail-kt-state/v1"
@@ -88,22 +89,10 @@ static int field(struct line *l, struct line *ret_f)
 	return 0;
 }
 
-/* Decimal with no leading zeroes (the checkpoint size rule), below 2^64. */
+/* A decimal field (num.h's rule). */
 static int parse_u64(struct line f, uint64_t *ret_v)
 {
-	uint64_t v = 0;
-	if (f.len == 0 || f.len > 20 || (f.len > 1 && f.p[0] == '0'))
-		return SM_EPARSE;
-	for (size_t i = 0; i < f.len; i++) {
-		if (f.p[i] < '0' || f.p[i] > '9')
-			return SM_EPARSE;
-		unsigned d = (unsigned)(f.p[i] - '0');
-		if (v > (UINT64_MAX - d) / 10)
-			return SM_EPARSE;
-		v = v * 10 + d;
-	}
-	*ret_v = v;
-	return 0;
+	return num_parse_dec(f.p, f.len, ret_v);
 }
 
 /* Base64 of exactly len bytes. */

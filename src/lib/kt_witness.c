@@ -30,6 +30,7 @@
 
 #include "kt.h"
 #include "kt_delta.h"
+#include "num.h"
 #include "ptree.h"
 #include "sha256.h"
 #include "tlog.h"
@@ -153,21 +154,7 @@ static int frontier_append(const struct frontier *old, const uint8_t leaf[TLOG_H
 	return r;
 }
 
-/* ---- byte helpers ---- */
-
-static void put_be(uint8_t *p, uint64_t v, unsigned n)
-{
-	for (unsigned i = 0; i < n; i++)
-		p[i] = (uint8_t)(v >> (8 * (n - 1 - i)));
-}
-
-static uint64_t get_be(const uint8_t *p, unsigned n)
-{
-	uint64_t v = 0;
-	for (unsigned i = 0; i < n; i++)
-		v = v << 8 | p[i];
-	return v;
-}
+/* ---- a bounded cursor ---- */
 
 /* A bounds-checked cursor that must end exactly at the end of its input. */
 struct cur {
@@ -186,23 +173,14 @@ static const uint8_t *cur_take(struct cur *c, size_t n)
 /* "<word> <decimal>\n": no sign, no leading zero, below 2^64. */
 static int cur_number_line(struct cur *c, const char *word, uint64_t *ret)
 {
-	size_t wl = strlen(word), digits = 0;
+	size_t wl = strlen(word);
 	const uint8_t *w = cur_take(c, wl + 1);
-	uint64_t v = 0;
 	if (w == NULL || memcmp(w, word, wl) != 0 || w[wl] != ' ')
 		return SM_EPARSE;
-	while (c->off < c->len && c->p[c->off] >= '0' && c->p[c->off] <= '9') {
-		unsigned d = (unsigned)(c->p[c->off] - '0');
-		if ((digits == 1 && v == 0) || v > (UINT64_MAX - d) / 10)
-			return SM_EPARSE;
-		v = v * 10 + d;
-		digits++;
-		c->off++;
-	}
-	if (digits == 0 || c->off == c->len || c->p[c->off] != '\n')
+	const uint8_t *num = c->p + c->off, *nl = memchr(num, '\n', c->len - c->off);
+	if (nl == NULL || num_parse_dec(num, (size_t)(nl - num), ret) < 0)
 		return SM_EPARSE;
-	c->off++;
-	*ret = v;
+	c->off += (size_t)(nl - num) + 1;
 	return 0;
 }
 
@@ -466,10 +444,10 @@ static int rebuild_leaf(void *arg, const struct ptree_leaf *leaf)
 	const uint8_t *rec = delta_find(rb->delta, rb->len, leaf->idx);
 	struct ptree_leaf old = *leaf;
 	if (rec != NULL) {
-		old.counter = get_be(rec + 32, 8);
+		old.counter = num_get_be(rec + 32, 8);
 		if (old.counter == 0)
 			return 0;
-		old.epoch = get_be(rec + 40, 8);
+		old.epoch = num_get_be(rec + 40, 8);
 		memcpy(old.commitment, rec + 48, PTREE_HASH_LEN);
 	}
 	return ptree_set(rb->t, &old);
@@ -615,14 +593,14 @@ static int save_header(const struct kt_witness *w, struct buf *out)
 	buf_init(&vkey, NOTE_VKEY_MAX);
 	if ((r = note_verifier_format(&w->log_key, &vkey)) < 0)
 		goto done;
-	put_be(n, w->origin_len, 2);
+	num_put_be(n, w->origin_len, 2);
 	if ((r = buf_append(out, STATE_MAGIC, STATE_MAGIC_LEN)) < 0 || (r = buf_append(out, n, 2)) < 0 ||
 	    (r = buf_append(out, w->origin, w->origin_len)) < 0)
 		goto done;
-	put_be(n, vkey.len, 2);
+	num_put_be(n, vkey.len, 2);
 	if ((r = buf_append(out, n, 2)) < 0 || (r = buf_append(out, vkey.data, vkey.len)) < 0)
 		goto done;
-	put_be(n, w->log.size, 8);
+	num_put_be(n, w->log.size, 8);
 	if ((r = buf_append(out, n, 8)) < 0 || (r = buf_append(out, w->log_root, TLOG_HASH_LEN)) < 0)
 		goto done;
 	for (unsigned l = LEVELS; l-- > 0;)
@@ -641,11 +619,11 @@ static int save_tail(struct kt_witness *w, struct buf *out)
 	buf_init(&snap, SIZE_MAX);
 	if ((r = ptree_snapshot(w->map, &snap)) < 0)
 		goto done;
-	put_be(n, w->last_time, 8);
+	num_put_be(n, w->last_time, 8);
 	if ((r = buf_append(out, &has, 1)) < 0 || (r = buf_append(out, w->vrf_pk, VRF_PK_LEN)) < 0 ||
 	    (r = buf_append(out, n, 8)) < 0 || (r = buf_append(out, w->map_root, PTREE_HASH_LEN)) < 0)
 		goto done;
-	put_be(n, snap.len, 8);
+	num_put_be(n, snap.len, 8);
 	if ((r = buf_append(out, n, 8)) < 0 || (r = buf_append(out, snap.data, snap.len)) < 0)
 		goto done;
 done:
@@ -674,8 +652,8 @@ static int load_header(struct cur *c, struct kt_witness **ret)
 	const uint8_t *p, *o;
 	size_t ol, vl;
 	if ((p = cur_take(c, STATE_MAGIC_LEN)) == NULL || memcmp(p, STATE_MAGIC, STATE_MAGIC_LEN) != 0 ||
-	    (p = cur_take(c, 2)) == NULL || (o = cur_take(c, ol = (size_t)get_be(p, 2))) == NULL ||
-	    (p = cur_take(c, 2)) == NULL || (vl = (size_t)get_be(p, 2)) > NOTE_VKEY_MAX ||
+	    (p = cur_take(c, 2)) == NULL || (o = cur_take(c, ol = (size_t)num_get_be(p, 2))) == NULL ||
+	    (p = cur_take(c, 2)) == NULL || (vl = (size_t)num_get_be(p, 2)) > NOTE_VKEY_MAX ||
 	    (p = cur_take(c, vl)) == NULL)
 		return SM_EPARSE;
 	memcpy(vkey, p, vl);
@@ -692,7 +670,7 @@ static int load_log(struct cur *c, struct kt_witness *w)
 	uint8_t root[TLOG_HASH_LEN];
 	if ((p = cur_take(c, 8)) == NULL)
 		return SM_EPARSE;
-	w->log.size = get_be(p, 8);
+	w->log.size = num_get_be(p, 8);
 	if ((p = cur_take(c, TLOG_HASH_LEN)) == NULL)
 		return SM_EPARSE;
 	memcpy(w->log_root, p, TLOG_HASH_LEN);
@@ -718,9 +696,9 @@ static int load_map(struct cur *c, struct kt_witness *w)
 		return SM_EPARSE;
 	w->has_vrf = p[0];
 	memcpy(w->vrf_pk, p + 1, VRF_PK_LEN);
-	w->last_time = get_be(p + 1 + VRF_PK_LEN, 8);
+	w->last_time = num_get_be(p + 1 + VRF_PK_LEN, 8);
 	memcpy(w->map_root, p + 1 + VRF_PK_LEN + 8, PTREE_HASH_LEN);
-	uint64_t n = get_be(p + 1 + VRF_PK_LEN + 8 + PTREE_HASH_LEN, 8);
+	uint64_t n = num_get_be(p + 1 + VRF_PK_LEN + 8 + PTREE_HASH_LEN, 8);
 	if (n > c->len - c->off || (v.data = cur_take(c, (size_t)n)) == NULL)
 		return SM_EPARSE;
 	v.len = (size_t)n;

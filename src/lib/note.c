@@ -7,6 +7,7 @@
 #include "note.h"
 
 #include "b64.h"
+#include "num.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -120,42 +121,6 @@ static int cur_done(const struct cur *c)
 	return c->off == c->len;
 }
 
-/* ---- encodings (base64: b64.h) ---- */
-
-static void put_be(uint8_t *p, uint64_t v, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		p[i] = (uint8_t)(v >> (8 * (n - 1 - i)));
-}
-
-static uint64_t get_be(const uint8_t *p, size_t n)
-{
-	uint64_t v = 0;
-	for (size_t i = 0; i < n; i++)
-		v = (v << 8) | p[i];
-	return v;
-}
-
-/* tlog-checkpoint: the tree size is "the ASCII decimal representation ...
- * with no leading zeroes (unless the tree is empty ...)". The cosignature
- * time line uses the same rule. */
-static int parse_u64(const uint8_t *p, size_t len, uint64_t *ret_v)
-{
-	uint64_t v = 0;
-	if (len == 0 || len > 20 || (len > 1 && p[0] == '0'))
-		return SM_EPARSE;
-	for (size_t i = 0; i < len; i++) {
-		if (p[i] < '0' || p[i] > '9')
-			return SM_EPARSE;
-		unsigned d = (unsigned)(p[i] - '0');
-		if (v > (UINT64_MAX - d) / 10)
-			return SM_EPARSE;
-		v = v * 10 + d;
-	}
-	*ret_v = v;
-	return 0;
-}
-
 /* ---- keys ---- */
 
 static int type_supported(uint8_t type)
@@ -175,7 +140,7 @@ static uint32_t key_id(const char *name, size_t nlen, uint8_t type, const uint8_
 	crypto_hash_sha256_update(&st, sep, sizeof(sep));
 	crypto_hash_sha256_update(&st, pk, NOTE_PK_LEN);
 	crypto_hash_sha256_final(&st, h);
-	return (uint32_t)get_be(h, ID_LEN);
+	return (uint32_t)num_get_be(h, ID_LEN);
 }
 
 static int verifier_build(const uint8_t *name, size_t nlen, uint8_t type,
@@ -241,7 +206,7 @@ static int key_fields_parse(const uint8_t *s, size_t len, struct key_fields *ret
 		goto fail;
 	ret_f->name = s;
 	ret_f->name_len = (size_t)(plus - s);
-	ret_f->id = (uint32_t)get_be(id, ID_LEN);
+	ret_f->id = (uint32_t)num_get_be(id, ID_LEN);
 	ret_f->type = raw[0];
 	memcpy(ret_f->key, raw + 1, NOTE_PK_LEN);
 	r = 0;
@@ -370,7 +335,7 @@ static int checkpoint_lines(struct cur *c, struct note_checkpoint *cp)
 		return SM_EPARSE;
 	cp->origin = (const char *)l;
 	cp->origin_len = n;
-	if (cur_line(c, &l, &n) < 0 || parse_u64(l, n, &cp->size) < 0)
+	if (cur_line(c, &l, &n) < 0 || num_parse_dec(l, n, &cp->size) < 0)
 		return SM_EPARSE;
 	if (cur_line(c, &l, &n) < 0 || b64_decode(l, n, cp->root, NOTE_HASH_LEN, &got) < 0 ||
 	    got != NOTE_HASH_LEN)
@@ -475,10 +440,10 @@ int note_sign_line(const struct note_signer *s, const uint8_t *text, size_t len,
 			return SM_ETOOBIG;
 		if (timestamp > INT64_MAX || note_checkpoint_parse(text, len, &cp) < 0)
 			return SM_EINVAL;
-		put_be(payload + plen, timestamp, TS_LEN); /* timestamped_signature */
+		num_put_be(payload + plen, timestamp, TS_LEN); /* timestamped_signature */
 		plen += TS_LEN;
 	}
-	put_be(payload, s->v.key_id, ID_LEN);
+	num_put_be(payload, s->v.key_id, ID_LEN);
 	int r = sign_message(s, text, len, timestamp, payload + plen);
 	if (r == 0)
 		r = buf_appendf(out, EM_DASH_SP "%s ", s->v.name);
@@ -542,7 +507,7 @@ static long key_find(const struct vctx *vc, const uint8_t *name, size_t nlen, ui
 static int cosig_check(struct vctx *vc, const struct note_verifier *k, const uint8_t *p,
 		       size_t plen, uint64_t *ret_ts)
 {
-	uint64_t ts = get_be(p, TS_LEN);
+	uint64_t ts = num_get_be(p, TS_LEN);
 	int n;
 	if (plen != TS_LEN + ED_SIG_LEN || ts > INT64_MAX)
 		return SM_ECRYPTO;
@@ -593,7 +558,7 @@ static int sig_line(struct vctx *vc, const uint8_t *l, size_t n)
 		return SM_ETOOBIG;
 	if (b64_decode(sp + 1, b64_len, vc->payload, sizeof(vc->payload), &plen) < 0 || plen <= ID_LEN)
 		return SM_EPARSE;
-	long i = key_find(vc, name, (size_t)(sp - name), (uint32_t)get_be(vc->payload, ID_LEN));
+	long i = key_find(vc, name, (size_t)(sp - name), (uint32_t)num_get_be(vc->payload, ID_LEN));
 	if (i < 0)
 		return 0; /* "Verifiers MUST ignore signatures from unknown keys" */
 	/* "If the key name and ID match a known key, verifiers MUST verify the

@@ -24,6 +24,7 @@
 
 #include <sodium.h>
 
+#include "num.h"
 #include "sha256.h"
 
 #define REF_LEAF 0x80000000u
@@ -98,19 +99,13 @@ static uint64_t get64(const uint8_t *p)
 	return v;
 }
 
-static void put_be64(uint8_t *p, uint64_t v)
-{
-	for (int i = 0; i < 8; i++)
-		p[i] = (uint8_t)(v >> (56 - 8 * i));
-}
-
 void ptree_leaf_hash(const struct ptree_leaf *leaf, uint8_t ret[PTREE_HASH_LEN])
 {
 	uint8_t m[1 + PTREE_IDX_LEN + 8 + 8 + PTREE_HASH_LEN];
 	m[0] = 0x00;
 	memcpy(m + 1, leaf->idx, PTREE_IDX_LEN);
-	put_be64(m + 1 + PTREE_IDX_LEN, leaf->counter);
-	put_be64(m + 1 + PTREE_IDX_LEN + 8, leaf->epoch);
+	num_put_be(m + 1 + PTREE_IDX_LEN, leaf->counter, 8);
+	num_put_be(m + 1 + PTREE_IDX_LEN + 8, leaf->epoch, 8);
 	memcpy(m + 1 + PTREE_IDX_LEN + 16, leaf->commitment, PTREE_HASH_LEN);
 	sha256(m, sizeof(m), ret);
 }
