@@ -70,14 +70,18 @@ static int parse_quorum(const char *s, size_t *ret)
 	return 0;
 }
 
-/* Splits line into at most 4 blank-separated words. */
+/* Splits line in place into at most 4 blank-separated words; 5 means
+ * more. (strtok would keep state between calls.) */
 static size_t words(char *line, char *w[4])
 {
 	size_t n = 0;
-	for (char *s = strtok(line, " \t"); s != NULL; s = strtok(NULL, " \t")) {
+	for (char *s = line + strspn(line, " \t"); *s != 0; s += strspn(s, " \t")) {
 		if (n == 4)
 			return 5;
 		w[n++] = s;
+		s += strcspn(s, " \t");
+		if (*s != 0)
+			*s++ = 0;
 	}
 	return n;
 }

@@ -859,18 +859,18 @@ static void parse_rejects(void)
 	CHECK_INT(parse_mutated(&abs, "neighbour ", "neighbour  "), SM_EPARSE);
 	/* base64 that is not strict, or of the wrong length */
 	line_of(&text, "vrf ", l1, sizeof(l1));
-	strcpy(l2, l1);
+	snprintf(l2, sizeof(l2), "%s", l1);
 	l2[5] = (char)0xcb; /* a high byte libsodium 1.0.18 would decode */
 	CHECK_INT(parse_mutated(&text, l1, l2), SM_EPARSE);
 	/* 80 bytes end in one '=': the digit before it has two zero bits */
 	static const char alphabet[] =
 		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	strcpy(l2, l1);
+	snprintf(l2, sizeof(l2), "%s", l1);
 	CHECK(l2[strlen(l2) - 2] == '=' && l2[strlen(l2) - 3] != '=');
 	char *last = &l2[strlen(l2) - 3];
 	*last = alphabet[(strchr(alphabet, *last) - alphabet) | 1];
 	CHECK_INT(parse_mutated(&text, l1, l2), SM_EPARSE);
-	strcpy(l2, l1);
+	snprintf(l2, sizeof(l2), "%s", l1);
 	l2[strlen(l2) - 2] = '\n'; /* no padding */
 	l2[strlen(l2) - 1] = 0;
 	CHECK_INT(parse_mutated(&text, l1, l2), SM_EPARSE);
@@ -882,7 +882,7 @@ static void parse_rejects(void)
 	CHECK_INT(parse_mutated(&text, l1, l2), SM_EPARSE);
 	/* an upper-case key ID, a witness key as the log key */
 	line_of(&text, "log-key ", l1, sizeof(l1));
-	strcpy(l2, l1);
+	snprintf(l2, sizeof(l2), "%s", l1);
 	for (char *c = strchr(l2, '+') + 1; *c != '+'; c++)
 		if (*c >= 'a' && *c <= 'f')
 			*c = (char)(*c - 'a' + 'A');
