@@ -44,6 +44,7 @@
 #include "kt.h"
 #include "kt_delta.h"
 #include "kt_proof.h"
+#include "mem_tlog.h"
 #include "note.h"
 #include "ptree.h"
 #include "tlog.h"
@@ -106,48 +107,6 @@ static void rnd_bytes(uint8_t *p, size_t n)
 		uint64_t v = rnd();
 		memcpy(p + i, &v, n - i < 8 ? n - i : 8);
 	}
-}
-
-/* ---- an in-memory tlog hash store ---- */
-
-struct mem {
-	uint8_t (*lv[64])[TLOG_HASH_LEN];
-	uint64_t n[64], cap[64];
-};
-
-static int mem_read(void *ctx, unsigned level, uint64_t index, uint8_t ret[TLOG_HASH_LEN])
-{
-	struct mem *m = ctx;
-	if (level >= 64 || index >= m->n[level])
-		return SM_ENOTFOUND;
-	memcpy(ret, m->lv[level][index], TLOG_HASH_LEN);
-	return 0;
-}
-
-static int mem_write(void *ctx, unsigned level, uint64_t index, const uint8_t h[TLOG_HASH_LEN])
-{
-	struct mem *m = ctx;
-	if (level >= 64 || index > m->n[level])
-		return SM_EINVAL;
-	if (index == m->cap[level]) {
-		uint64_t cap = m->cap[level] ? 2 * m->cap[level] : 16;
-		void *p = realloc(m->lv[level], cap * TLOG_HASH_LEN);
-		if (p == NULL)
-			return SM_ENOMEM;
-		m->lv[level] = p;
-		m->cap[level] = cap;
-	}
-	memcpy(m->lv[level][index], h, TLOG_HASH_LEN);
-	if (index == m->n[level])
-		m->n[level]++;
-	return 0;
-}
-
-static void mem_free(struct mem *m)
-{
-	for (size_t i = 0; i < 64; i++)
-		free(m->lv[i]);
-	memset(m, 0, sizeof(*m));
 }
 
 /* ---- the domain: keys, shared by every n ---- */
@@ -235,7 +194,7 @@ struct row {
 struct run {
 	const struct domain *d;
 	struct ptree *map;
-	struct mem mem;
+	struct mem_tlog mem;
 	struct tlog_store st;
 	uint8_t (*rand_idx)[PTREE_IDX_LEN]; /* the random leaves of the build */
 	size_t nrand;
@@ -625,7 +584,7 @@ static int run_init(struct run *u, const struct domain *d, unsigned long n)
 {
 	memset(u, 0, sizeof(*u));
 	u->d = d;
-	u->st = (struct tlog_store){mem_read, mem_write, &u->mem};
+	u->st = mem_tlog_store(&u->mem);
 	u->nrand = n - REAL;
 	u->rand_idx = malloc((u->nrand + 1) * PTREE_IDX_LEN);
 	u->reals = calloc(REAL, sizeof(*u->reals));
@@ -650,7 +609,7 @@ static int run_init(struct run *u, const struct domain *d, unsigned long n)
 static void run_free(struct run *u)
 {
 	ptree_free(u->map);
-	mem_free(&u->mem);
+	mem_tlog_free(&u->mem);
 	free(u->rand_idx);
 	free(u->reals);
 	free(u->cs);

@@ -16,6 +16,7 @@
 #include "kt.h"
 #include "kt_delta.h"
 #include "kt_proof.h"
+#include "mem_tlog.h"
 #include "tlog.h"
 
 #define B64_LEN(n) ((((n) + 2) / 3) * 4)
@@ -24,41 +25,6 @@
 #define EPOCHS_MAX 8
 #define CERT_LEN 398 /* a real gpg ed25519 + cv25519 certificate, one user ID */
 #define TS 1700000000u
-
-/* ---- an in-memory hash store (as in test_tlog) ---- */
-
-struct mem {
-	uint8_t (*lv[64])[TLOG_HASH_LEN];
-	uint64_t n[64], cap[64];
-};
-
-static int mem_read(void *ctx, unsigned level, uint64_t index, uint8_t ret[TLOG_HASH_LEN])
-{
-	struct mem *m = ctx;
-	if (level >= 64 || index >= m->n[level])
-		return SM_ENOTFOUND;
-	memcpy(ret, m->lv[level][index], TLOG_HASH_LEN);
-	return 0;
-}
-
-static int mem_write(void *ctx, unsigned level, uint64_t index, const uint8_t h[TLOG_HASH_LEN])
-{
-	struct mem *m = ctx;
-	if (level >= 64 || index > m->n[level])
-		return SM_EINVAL;
-	if (index == m->cap[level]) {
-		uint64_t cap = m->cap[level] ? 2 * m->cap[level] : 16;
-		void *p = realloc(m->lv[level], cap * TLOG_HASH_LEN);
-		if (p == NULL)
-			return SM_ENOMEM;
-		m->lv[level] = p;
-		m->cap[level] = cap;
-	}
-	memcpy(m->lv[level][index], h, TLOG_HASH_LEN);
-	if (index == m->n[level])
-		m->n[level]++;
-	return 0;
-}
 
 /* ---- the domain ---- */
 
@@ -74,7 +40,7 @@ struct fx {
 	struct note_signer *log, *wit[NWIT];
 	struct note_verifier log_v, wit_v[NWIT];
 	struct ptree *map;
-	struct mem mem;
+	struct mem_tlog mem;
 	struct tlog_store st;
 	uint64_t size;
 	struct rec *recs;
@@ -213,7 +179,7 @@ static struct fx *fx_new(size_t n, int random)
 		CHECK_INT(note_signer_verifier(f->wit[i], &f->wit_v[i]), 0);
 	}
 	CHECK_INT(ptree_new(&f->map), 0);
-	f->st = (struct tlog_store){mem_read, mem_write, &f->mem};
+	f->st = mem_tlog_store(&f->mem);
 	f->recs = calloc(n + 1, sizeof(*f->recs));
 	f->nrec = n;
 	for (size_t i = 0; i < n; i++) {
@@ -242,8 +208,7 @@ static void fx_free(struct fx *f)
 	for (size_t i = 0; i < NWIT; i++)
 		note_signer_free(f->wit[i]);
 	ptree_free(f->map);
-	for (size_t i = 0; i < 64; i++)
-		free(f->mem.lv[i]);
+	mem_tlog_free(&f->mem);
 	for (size_t i = 0; i < f->size; i++)
 		buf_free(&f->notes[i]);
 	free(f->recs);

@@ -11,6 +11,7 @@
 #include "kt.h"
 #include "kt_delta.h"
 #include "kt_witness.h"
+#include "mem_tlog.h"
 #include "note.h"
 #include "ptree.h"
 #include "tlog.h"
@@ -21,48 +22,13 @@
 #define NOW 1800000000u
 #define MAXB (64u << 20)
 
-/* ---- an in-memory tlog store (as test_tlog.c) ---- */
-
-struct mem {
-	uint8_t (*lv[64])[TLOG_HASH_LEN];
-	uint64_t n[64], cap[64];
-};
-
-static int mem_read(void *ctx, unsigned level, uint64_t index, uint8_t ret[TLOG_HASH_LEN])
-{
-	struct mem *m = ctx;
-	if (level >= 64 || index >= m->n[level])
-		return SM_ENOTFOUND;
-	memcpy(ret, m->lv[level][index], TLOG_HASH_LEN);
-	return 0;
-}
-
-static int mem_write(void *ctx, unsigned level, uint64_t index, const uint8_t h[TLOG_HASH_LEN])
-{
-	struct mem *m = ctx;
-	if (level >= 64 || index > m->n[level])
-		return SM_EINVAL;
-	if (index == m->cap[level]) {
-		uint64_t cap = m->cap[level] ? 2 * m->cap[level] : 16;
-		void *p = realloc(m->lv[level], cap * TLOG_HASH_LEN);
-		if (p == NULL)
-			return SM_ENOMEM;
-		m->lv[level] = p;
-		m->cap[level] = cap;
-	}
-	memcpy(m->lv[level][index], h, TLOG_HASH_LEN);
-	if (index == m->n[level])
-		m->n[level]++;
-	return 0;
-}
-
 /* ---- the simulated log ---- */
 
 struct sim {
 	const char *domain;
 	struct note_signer *log;
 	struct ptree *map;
-	struct mem tl;
+	struct mem_tlog tl;
 	struct tlog_store st;
 	uint64_t size;
 	uint8_t vrf_pk[VRF_PK_LEN];
@@ -102,15 +68,14 @@ static void sim_init(struct sim *s, const char *domain)
 	memset(s, 0, sizeof(*s));
 	s->domain = domain;
 	s->log = signer(ORIGIN, NOTE_KEY_ED25519, 0x11);
-	s->st = (struct tlog_store){mem_read, mem_write, &s->tl};
+	s->st = mem_tlog_store(&s->tl);
 	CHECK_INT(ptree_new(&s->map), 0);
 	memset(s->vrf_pk, 0x42, sizeof(s->vrf_pk));
 }
 
 static void sim_free(struct sim *s)
 {
-	for (int i = 0; i < 64; i++)
-		free(s->tl.lv[i]);
+	mem_tlog_free(&s->tl);
 	ptree_free(s->map);
 	note_signer_free(s->log);
 }

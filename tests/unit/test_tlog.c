@@ -6,69 +6,24 @@
 #include <sodium.h>
 
 #include "check.h"
+#include "mem_tlog.h"
 #include "tlog.h"
 
 #ifndef TLOG_VECTORS_DIR
 #error "TLOG_VECTORS_DIR must name tests/unit/vectors/merkle"
 #endif
 
-/* ---- an in-memory store: one growing array of hashes per level ---- */
-
-struct mem {
-	uint8_t (*lv[64])[TLOG_HASH_LEN];
-	uint64_t n[64], cap[64];
-	uint64_t size; /* leaves appended */
-};
-
-static int mem_read(void *ctx, unsigned level, uint64_t index, uint8_t ret[TLOG_HASH_LEN])
-{
-	struct mem *m = ctx;
-	if (level >= 64 || index >= m->n[level])
-		return SM_ENOTFOUND;
-	memcpy(ret, m->lv[level][index], TLOG_HASH_LEN);
-	return 0;
-}
-
-static int mem_write(void *ctx, unsigned level, uint64_t index, const uint8_t h[TLOG_HASH_LEN])
-{
-	struct mem *m = ctx;
-	if (level >= 64 || index > m->n[level])
-		return SM_EINVAL; /* tlog_append writes each level in order */
-	if (index == m->cap[level]) {
-		uint64_t cap = m->cap[level] ? 2 * m->cap[level] : 16;
-		void *p = realloc(m->lv[level], cap * TLOG_HASH_LEN);
-		if (p == NULL)
-			return SM_ENOMEM;
-		m->lv[level] = p;
-		m->cap[level] = cap;
-	}
-	memcpy(m->lv[level][index], h, TLOG_HASH_LEN);
-	if (index == m->n[level])
-		m->n[level]++;
-	return 0;
-}
-
-static void mem_free(struct mem *m)
-{
-	for (int i = 0; i < 64; i++)
-		free(m->lv[i]);
-}
-
-static struct tlog_store mem_store(struct mem *m)
-{
-	return (struct tlog_store){mem_read, mem_write, m};
-}
+/* ---- the in-memory store (mem_tlog.h) ---- */
 
 /* Leaf i of the test trees is the 2-byte string (i, i >> 8). */
-static void mem_build(struct mem *m, struct tlog_store *st, uint64_t size)
+static void mem_build(struct mem_tlog *m, struct tlog_store *st, uint64_t size)
 {
 	memset(m, 0, sizeof(*m));
-	*st = mem_store(m);
+	*st = mem_tlog_store(m);
 	for (uint64_t i = 0; i < size; i++) {
 		uint8_t d[2] = {(uint8_t)i, (uint8_t)(i >> 8)}, h[TLOG_HASH_LEN];
 		tlog_leaf_hash(d, sizeof(d), h);
 		CHECK_INT(tlog_append(st, i, h), 0);
-		m->size++;
 	}
 }
 
@@ -441,7 +396,7 @@ static void known_roots(void)
 		"ddb89be403809e325750d3d263cd78929c2942b7942a34b77e122c9594a74c8c",
 		"5dc9da79a70659a9ad559cb701ded9a2ab9d823aad2f4960cfe370eff4604328",
 	};
-	struct mem m;
+	struct mem_tlog m;
 	struct tlog_store st;
 	uint8_t h[TLOG_HASH_LEN], want[TLOG_HASH_LEN];
 	mem_build(&m, &st, 0);
@@ -454,7 +409,7 @@ static void known_roots(void)
 			CHECK_INT(tlog_append(&st, n, h), 0);
 		}
 	}
-	mem_free(&m);
+	mem_tlog_free(&m);
 }
 
 #define CROSS_MAX 70
@@ -479,12 +434,12 @@ static void inclusion_cross(void)
 	static uint8_t leaves[CROSS_MAX][TLOG_HASH_LEN], ref[TLOG_PROOF_MAX][TLOG_HASH_LEN];
 	static uint8_t p[TLOG_PROOF_MAX][TLOG_HASH_LEN];
 	uint8_t root[TLOG_HASH_LEN], want[TLOG_HASH_LEN];
-	struct mem m;
+	struct mem_tlog m;
 	struct tlog_store st;
 	size_t len, rlen;
 	mem_build(&m, &st, CROSS_MAX);
 	for (uint64_t i = 0; i < CROSS_MAX; i++)
-		CHECK_INT(mem_read(&m, 0, i, leaves[i]), 0);
+		CHECK_INT(mem_tlog_read(&m, 0, i, leaves[i]), 0);
 	for (uint64_t n = 1; n <= CROSS_MAX; n++) {
 		CHECK_INT(tlog_root(&st, n, root), 0);
 		ref_mth((const uint8_t (*)[TLOG_HASH_LEN])leaves, n, want);
@@ -500,7 +455,7 @@ static void inclusion_cross(void)
 			check_mutations_inclusion(i, n, leaves[i], p, len, root);
 		}
 	}
-	mem_free(&m);
+	mem_tlog_free(&m);
 }
 
 static void check_mutations_consistency(uint64_t a, uint64_t b, uint8_t (*p)[TLOG_HASH_LEN], size_t len,
@@ -523,12 +478,12 @@ static void consistency_cross(void)
 {
 	static uint8_t leaves[CROSS_MAX][TLOG_HASH_LEN], ref[TLOG_PROOF_MAX][TLOG_HASH_LEN];
 	static uint8_t p[TLOG_PROOF_MAX][TLOG_HASH_LEN], roots[CROSS_MAX + 1][TLOG_HASH_LEN];
-	struct mem m;
+	struct mem_tlog m;
 	struct tlog_store st;
 	size_t len, rlen;
 	mem_build(&m, &st, CROSS_MAX);
 	for (uint64_t i = 0; i < CROSS_MAX; i++)
-		CHECK_INT(mem_read(&m, 0, i, leaves[i]), 0);
+		CHECK_INT(mem_tlog_read(&m, 0, i, leaves[i]), 0);
 	for (uint64_t n = 0; n <= CROSS_MAX; n++)
 		CHECK_INT(tlog_root(&st, n, roots[n]), 0);
 	for (uint64_t b = 1; b <= CROSS_MAX; b++) {
@@ -542,14 +497,14 @@ static void consistency_cross(void)
 			check_mutations_consistency(a, b, p, len, roots[a], roots[b]);
 		}
 	}
-	mem_free(&m);
+	mem_tlog_free(&m);
 }
 
 static void proof_rejects(void)
 {
 	uint8_t p[TLOG_PROOF_MAX][TLOG_HASH_LEN], big[TLOG_PROOF_MAX + 1][TLOG_HASH_LEN], h[TLOG_HASH_LEN];
 	size_t len = 77;
-	struct mem m;
+	struct mem_tlog m;
 	struct tlog_store st;
 	memset(p, 0xab, sizeof(p));
 	memset(big, 0, sizeof(big));
@@ -574,7 +529,7 @@ static void proof_rejects(void)
 	/* from the empty tree: meaningless, whatever the roots */
 	CHECK_INT(tlog_verify_consistency(0, 0, (const uint8_t (*)[TLOG_HASH_LEN])big, 0, h, h), SM_EINVAL);
 	CHECK_INT(tlog_verify_consistency(3, 3, (const uint8_t (*)[TLOG_HASH_LEN])big, 0, h, h), 0);
-	mem_free(&m);
+	mem_tlog_free(&m);
 }
 
 /* A big, sparse tree: the shape arithmetic near 2^64 without 2^64 leaves. */
@@ -701,18 +656,18 @@ static void tile_hashes(void)
 {
 	static uint8_t tile[TLOG_TILE_WIDTH][TLOG_HASH_LEN];
 	uint8_t h[TLOG_HASH_LEN], want[TLOG_HASH_LEN];
-	struct mem m;
+	struct mem_tlog m;
 	struct tlog_store st;
 	mem_build(&m, &st, 600);
 	for (unsigned i = 0; i < TLOG_TILE_WIDTH; i++)
-		CHECK_INT(mem_read(&m, 0, 256 + i, tile[i]), 0);
+		CHECK_INT(mem_tlog_read(&m, 0, 256 + i, tile[i]), 0);
 	ref_mth((const uint8_t (*)[TLOG_HASH_LEN])tile, TLOG_TILE_WIDTH, h);
-	CHECK_INT(mem_read(&m, 8, 1, want), 0);
+	CHECK_INT(mem_tlog_read(&m, 8, 1, want), 0);
 	CHECK(memcmp(h, want, TLOG_HASH_LEN) == 0);
 	CHECK_INT(m.n[8], 2);
 	CHECK_INT(m.n[9], 1);
 	CHECK_INT(m.n[10], 0);
-	mem_free(&m);
+	mem_tlog_free(&m);
 }
 
 int main(void)
