@@ -2,12 +2,10 @@
 #include "transparency.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include "atomic_file.h"
 #include "fetch.h"
@@ -25,12 +23,7 @@ static int read_home_file(const char *home, const char *sub, const char *name, s
 {
 	char path[CLI_PATH_MAX + 600];
 	snprintf(path, sizeof(path), "%s%s%s/%s", home, sub[0] ? "/" : "", sub, name);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return errno == ENOENT ? SM_ENOTFOUND : SM_EIO;
-	int r = buf_read_fd(b, fd);
-	close(fd);
-	return r;
+	return buf_read_file(b, path, 0);
 }
 
 static int write_home_file(const char *home, const char *sub, const char *name, const struct buf *b)

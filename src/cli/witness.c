@@ -79,12 +79,7 @@ static int read_file(const char *dir, const char *name, struct buf *b)
 	char path[CLI_PATH_MAX];
 	if (join(path, dir, name) != 0)
 		return SM_EINVAL;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return errno == ENOENT ? SM_ENOTFOUND : SM_EIO;
-	int r = buf_read_fd(b, fd);
-	close(fd);
-	return r;
+	return buf_read_file(b, path, 0);
 }
 
 static int exists(const char *dir, const char *name)

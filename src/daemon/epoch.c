@@ -5,13 +5,11 @@
  * bundle the workers serve from is replaced. The thread has its own store
  * connection and is the only writer of the transparency tables. */
 #include <errno.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <curl/curl.h>
 #include <sodium.h>
@@ -518,11 +516,8 @@ static int load_witnesses(struct epoch_thread *t, const char *path)
 {
 	struct buf b;
 	char err[256];
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	buf_init(&b, KT_TRUST_FILE_MAX);
-	int r = fd < 0 ? SM_EIO : buf_read_fd(&b, fd);
-	if (fd >= 0)
-		close(fd);
+	int r = buf_read_file(&b, path, 0);
 	if (r < 0) {
 		daemon_log("witnesses-file %s: cannot read it: %s", path, strerror(errno));
 		buf_free(&b);

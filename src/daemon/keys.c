@@ -16,16 +16,6 @@
 
 #define KEY_FILE_MAX 1024
 
-static int read_secret(const char *path, struct buf *out)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0)
-		return errno == ENOENT ? SM_ENOTFOUND : SM_EIO;
-	int r = buf_read_fd(out, fd);
-	close(fd);
-	return r;
-}
-
 /* "<hex VRF secret key>\n" */
 static int vrf_key_parse(const struct buf *b, uint8_t *sk)
 {
@@ -96,12 +86,12 @@ static int domain_keys(const char *dir, struct kt_domain *k)
 	buf_init(&origin, 512);
 	snprintf(path, sizeof(path), "%s/%s", dir, vrf_name);
 	int created = 0;
-	r = read_secret(path, &b);
+	r = buf_read_file(&b, path, O_NOFOLLOW);
 	if (r == SM_ENOTFOUND) {
 		r = vrf_key_create(dir, vrf_name, k->vrf_sk);
 		created = r == 0;
 		if (r == SM_EEXIST)
-			r = read_secret(path, &b); /* another process made it first: use theirs */
+			r = buf_read_file(&b, path, O_NOFOLLOW); /* another process made it first: use theirs */
 	}
 	if (r == 0 && !created)
 		r = vrf_key_parse(&b, k->vrf_sk);
@@ -114,10 +104,10 @@ static int domain_keys(const char *dir, struct kt_domain *k)
 		r = buf_append(&origin, "", 1);
 	snprintf(path, sizeof(path), "%s/%s", dir, log_name);
 	if (r == 0) {
-		r = read_secret(path, &b);
+		r = buf_read_file(&b, path, O_NOFOLLOW);
 		if (r == SM_ENOTFOUND &&
 		    (r = log_key_create(dir, log_name, (const char *)origin.data, &k->log)) == SM_EEXIST)
-			r = read_secret(path, &b); /* another process made it first */
+			r = buf_read_file(&b, path, O_NOFOLLOW); /* another process made it first */
 		if (r == 0 && k->log == NULL)
 			r = log_key_parse(&b, &k->log);
 	}

@@ -1,6 +1,7 @@
 #include "buf.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -124,4 +125,16 @@ int buf_read_fd(struct buf *b, int fd)
 	}
 	sodium_memzero(chunk, sizeof(chunk));
 	return 0;
+}
+
+int buf_read_file(struct buf *b, const char *path, int open_flags)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | open_flags);
+	if (fd < 0)
+		return errno == ENOENT ? SM_ENOTFOUND : SM_EIO;
+	int r = buf_read_fd(b, fd);
+	int saved = errno;
+	close(fd);
+	errno = saved;
+	return r;
 }

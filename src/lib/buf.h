@@ -33,5 +33,9 @@ uint8_t *buf_steal(struct buf *b, size_t *ret_len);
 
 /* Reads a whole file descriptor into b, up to b->max; SM_ETOOBIG past it. */
 int buf_read_fd(struct buf *b, int fd) SM_WUR;
+/* Reads the whole file at path into b, as buf_read_fd; open_flags are
+ * added to O_RDONLY | O_CLOEXEC (e.g. O_NOFOLLOW). SM_ENOTFOUND if it does
+ * not exist, SM_EIO if it cannot be opened or read (errno kept). */
+int buf_read_file(struct buf *b, const char *path, int open_flags) SM_WUR;
 
 #endif
