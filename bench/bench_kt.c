@@ -41,6 +41,8 @@
 
 #include <sodium.h>
 
+#define BENCH_NAME "bench_kt"
+#include "bench_util.h"
 #include "kt.h"
 #include "kt_delta.h"
 #include "kt_proof.h"
@@ -58,56 +60,7 @@
 #define KEY_LEN 398       /* the key in lookup proofs: an ed25519 + cv25519 cert */
 #define CHANGE_KEY_LEN 400
 #define TS 1700000000u
-#define N_MAX 100000000ul
 #define CHECKPOINT_MAX (64 * 1024)
-
-/* ---- clock, errors, counts ---- */
-
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int fail(const char *what, int r)
-{
-	fprintf(stderr, "bench_kt: %s%s%s\n", what, r < 0 ? ": " : "", r < 0 ? sm_strerror(r) : "");
-	return -1;
-}
-
-/* Parses a decimal count from 1000 (the real addresses) up to N_MAX. */
-static int parse_count(const char *s, unsigned long *ret)
-{
-	char *end;
-	if (*s < '0' || *s > '9')
-		return -1;
-	unsigned long v = strtoul(s, &end, 10);
-	if (*end != '\0' || v < REAL || v > N_MAX)
-		return -1;
-	*ret = v;
-	return 0;
-}
-
-/* splitmix64, seeded from libsodium, for the bulk of random leaves and
- * keys; openings come from randombytes_buf, as in the daemon. */
-static uint64_t rng_state;
-
-static uint64_t rnd(void)
-{
-	uint64_t z = (rng_state += 0x9e3779b97f4a7c15ull);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
-static void rnd_bytes(uint8_t *p, size_t n)
-{
-	for (size_t i = 0; i < n; i += 8) {
-		uint64_t v = rnd();
-		memcpy(p + i, &v, n - i < 8 ? n - i : 8);
-	}
-}
 
 /* ---- the domain: keys, shared by every n ---- */
 
@@ -722,9 +675,9 @@ int main(int argc, char **argv)
 	struct domain d;
 
 	for (int i = 1; i < argc; i++) {
-		if (count == 64 || parse_count(argv[i], &ns[count++]) < 0) {
+		if (count == 64 || parse_count(argv[i], REAL, &ns[count++]) < 0) {
 			fprintf(stderr, "usage: bench_kt [N...] (%d <= N <= %lu, at most 64)\n", REAL,
-				N_MAX);
+				BENCH_N_MAX);
 			return 2;
 		}
 	}

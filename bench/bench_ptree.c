@@ -18,12 +18,13 @@
 
 #include <sodium.h>
 
+#define BENCH_NAME "bench_ptree"
+#include "bench_util.h"
 #include "ptree.h"
 
 #define UPDATES 100000
 #define LOOKUPS 1000
 #define VERIFIES 10000
-#define N_MAX 100000000ul
 #define LEAF_BYTES (PTREE_IDX_LEN + 8 + 8 + PTREE_HASH_LEN)
 
 struct row {
@@ -34,55 +35,9 @@ struct row {
 	double load_s, view_prove_us;
 };
 
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int fail(const char *what, int r)
-{
-	fprintf(stderr, "bench_ptree: %s%s%s\n", what, r < 0 ? ": " : "", r < 0 ? sm_strerror(r) : "");
-	return -1;
-}
-
-/* Parses a positive decimal count up to N_MAX; rejects signs and junk. */
-static int parse_count(const char *s, unsigned long *ret)
-{
-	char *end;
-	if (*s < '0' || *s > '9')
-		return -1;
-	unsigned long v = strtoul(s, &end, 10);
-	if (*end != '\0' || v == 0 || v > N_MAX)
-		return -1;
-	*ret = v;
-	return 0;
-}
-
-/* splitmix64, seeded from libsodium: a system call per leaf would be
- * most of what is measured. */
-static uint64_t rng_state;
-
-static uint64_t rnd(void)
-{
-	uint64_t z = (rng_state += 0x9e3779b97f4a7c15ull);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-	return z ^ (z >> 31);
-}
-
 static uint32_t rnd_below(uint32_t n)
 {
 	return (uint32_t)(rnd() % n);
-}
-
-static void rnd_bytes(uint8_t *p, size_t n)
-{
-	for (size_t i = 0; i < n; i += 8) {
-		uint64_t v = rnd();
-		memcpy(p + i, &v, n - i < 8 ? n - i : 8);
-	}
 }
 
 static void random_leaf(struct ptree_leaf *l)
@@ -251,8 +206,8 @@ int main(int argc, char **argv)
 	}
 	randombytes_buf(&rng_state, sizeof(rng_state));
 	for (int i = 1; i < argc && count < 64; i++) {
-		if (parse_count(argv[i], &ns[count++]) < 0) {
-			fprintf(stderr, "usage: bench_ptree [N...] (1 <= N <= %lu)\n", N_MAX);
+		if (parse_count(argv[i], 1, &ns[count++]) < 0) {
+			fprintf(stderr, "usage: bench_ptree [N...] (1 <= N <= %lu)\n", BENCH_N_MAX);
 			return 2;
 		}
 	}
