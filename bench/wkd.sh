@@ -56,26 +56,25 @@ rate() {
 	local url=$1; shift
 	wrk -t2 -c50 -d"${secs}s" "$@" "$url" | awk '/^Requests\/sec/ { print $2 }'
 }
+# compare HEAD-A HEAD-B URL-A URL-B: a table of both rates, keep-alive and
+# with a new connection per request, and their ratio A / B.
+compare() {
+	local a b opt
+	printf '%-16s %14s %14s %8s\n' mode "$1" "$2" ratio
+	for mode in keep-alive new-connection; do
+		opt=()
+		[ "$mode" = new-connection ] && opt=(-H "Connection: close")
+		a=$(rate "$3" "${opt[@]}")
+		b=$(rate "$4" "${opt[@]}")
+		printf '%-16s %14.0f %14.0f %7.2fx\n' "$mode" "$a" "$b" "$(echo "$a / $b" | bc -l)"
+	done
+}
 echo "# key lookup: $(stat -c %s "$T/www$path") byte key, wrk -t2 -c50 -d${secs}s, HTTPS on loopback"
-printf '%-16s %14s %14s %8s\n' mode "sealmaild/s" "nginx/s" ratio
-for mode in keep-alive new-connection; do
-	opt=()
-	[ "$mode" = new-connection ] && opt=(-H "Connection: close")
-	s=$(rate "https://openpgpkey.jedi.test$path" "${opt[@]}")
-	n=$(rate "https://nginx.jedi.test$path" "${opt[@]}")
-	printf '%-16s %14.0f %14.0f %7.2fx\n' "$mode" "$s" "$n" "$(echo "$s / $n" | bc -l)"
-done
+compare "sealmaild/s" "nginx/s" "https://openpgpkey.jedi.test$path" "https://nginx.jedi.test$path"
 
 # Lookup with proof (transparency) against the plain WKD answer, both from
 # sealmaild, in the same run. Goal: at least 50% of the plain rate.
 proof=/.well-known/sealmail/v1/jedi.test/lookup/pc53ux1dyd1rjnpyonebrx3aemurd8pf?l=luke
 psize=$(curl -sf "https://openpgpkey.jedi.test$proof" | wc -c)
 echo "# lookup proof: $psize bytes (key included), same wrk settings"
-printf '%-16s %14s %14s %8s\n' mode "proof/s" "plain WKD/s" ratio
-for mode in keep-alive new-connection; do
-	opt=()
-	[ "$mode" = new-connection ] && opt=(-H "Connection: close")
-	p=$(rate "https://openpgpkey.jedi.test$proof" "${opt[@]}")
-	w=$(rate "https://openpgpkey.jedi.test$path" "${opt[@]}")
-	printf '%-16s %14.0f %14.0f %7.2fx\n' "$mode" "$p" "$w" "$(echo "$p / $w" | bc -l)"
-done
+compare "proof/s" "plain WKD/s" "https://openpgpkey.jedi.test$proof" "https://openpgpkey.jedi.test$path"
