@@ -5,7 +5,9 @@
  * the SMTP MX (smtp.c) are two sets of callbacks on it; Maildir writers
  * (delivery.c) and the transparency epochs (epoch.c) are threads beside
  * it, and HTTPS worker processes (workers.c) serve the directory too.
- * Privilege separation and sandboxing come later (issue 5). */
+ * The domains' secret keys live in one more process, the key holder
+ * (keyholder.h), which every other process asks for signatures and VRF
+ * proofs. */
 #ifndef SEALMAIL_DAEMON_H
 #define SEALMAIL_DAEMON_H
 
@@ -26,6 +28,8 @@ struct delivery_pool;
 struct workers;
 struct kt;
 struct rate;
+struct keyholder;
+struct kh_channel;
 
 struct daemon {
 	struct conf *conf;         /* owned */
@@ -42,6 +46,9 @@ struct daemon {
 	struct workers *workers;        /* HTTPS worker processes (workers.c) */
 	struct kt *kt;                  /* key transparency (transparency.h) */
 	struct rate *lookups;           /* key lookups per client address, this process's */
+	struct keyholder *keyholder;    /* the key holder process and its channels */
+	struct kh_channel *kh;          /* this process's event loop's channel to it */
+	int fatal;                      /* the loop stopped because a part of the daemon failed */
 };
 
 /* Forks n processes that each serve HTTPS on https_fd with their own event
@@ -57,6 +64,9 @@ void workers_stop(struct daemon *d);
 /* Logs one line to the daemon's log (stderr, or its copy once librnp's
  * stderr is silenced): "sealmaild: <message>". */
 void daemon_log(const char *fmt, ...) __attribute__((format(printf, 1, 2), nonnull(1)));
+/* The descriptor daemon_log writes to (a process that closes descriptors
+ * must keep it). */
+int daemon_log_fd(void);
 
 /* SSL_CTX for our servers: TLS 1.2 and later, the configured certificate
  * chain and key. NULL after logging why. */
@@ -65,6 +75,11 @@ SSL_CTX *tls_server_ctx(const char *cert_file, const char *key_file);
 /* Binds "*" / an address and port as the conf says; returns a listening,
  * non-blocking socket or -1 after logging why. */
 int daemon_listen(const struct conf_listen *l, const char *what);
+
+/* Started as root with `user` configured: gives the state the daemon
+ * writes to that user and becomes it (privileges.c). Otherwise logs what
+ * it runs as. -1 after logging why. */
+int privileges_drop(struct daemon *d);
 
 /* Serve on an already listening socket (daemon_listen). */
 int https_start(struct daemon *d, int fd);

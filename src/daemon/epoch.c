@@ -16,6 +16,7 @@
 
 #include "atomic_file.h"
 #include "daemon.h"
+#include "keyholder.h"
 #include "kt.h"
 #include "kt_delta.h"
 #include "kt_trust.h"
@@ -107,7 +108,7 @@ static int by_idx(const void *a, const void *b)
 /* The index of each change: kept for an existing entry (its VRF proof is
  * stored with it), computed at publication for most new ones (kt_http
  * publish), and from the VRF here for the rest. */
-static int index_changes(const struct kt_domain *k, struct changes *cs)
+static int index_changes(struct kh_channel *kh, const struct kt_domain *k, struct changes *cs)
 {
 	uint8_t beta[VRF_OUTPUT_LEN];
 	for (size_t i = 0; i < cs->n; i++) {
@@ -118,7 +119,7 @@ static int index_changes(const struct kt_domain *k, struct changes *cs)
 		}
 		if (c->has_index)
 			continue;
-		int r = vrf_prove(k->vrf_sk, (const uint8_t *)c->address, strlen(c->address), c->vrf_proof);
+		int r = keyholder_vrf_prove(kh, k->name, c->address, c->vrf_proof);
 		if (r == 0)
 			r = vrf_proof_to_hash(c->vrf_proof, beta);
 		if (r < 0)
@@ -201,7 +202,8 @@ static int commit_changes(store *s, struct kt_domain *k, struct changes *cs, uin
 }
 
 /* Appends epoch e's entry to the log and signs the checkpoint. */
-static int commit_log(store *s, struct kt_domain *k, uint64_t e, struct epoch_out *o)
+static int commit_log(struct kh_channel *kh, store *s, struct kt_domain *k, uint64_t e,
+		      struct epoch_out *o)
 {
 	struct kt_entry entry;
 	struct kt_map_line m;
@@ -229,7 +231,7 @@ static int commit_log(store *s, struct kt_domain *k, uint64_t e, struct epoch_ou
 	if (r == 0)
 		r = kt_checkpoint_body(k->name, e + 1, root, &m, &body);
 	if (r == 0)
-		r = note_sign(k->log, body.data, body.len, 0, &o->checkpoint);
+		r = keyholder_sign(kh, k->name, body.data, body.len, &o->checkpoint);
 	if (r == 0)
 		r = store_kt_put_epoch(s, k->name, e, &o->entry, &o->delta, &o->checkpoint);
 	buf_free(&body);
@@ -239,7 +241,7 @@ static int commit_log(store *s, struct kt_domain *k, uint64_t e, struct epoch_ou
 /* Makes the next epoch of k if anything is pending (or if there is none
  * yet). 1 if an epoch was made, 0 if nothing to do, or an error: then
  * nothing was committed and the map is rebuilt from the store. */
-static int epoch_make(store *s, struct kt_domain *k)
+static int epoch_make(struct kh_channel *kh, store *s, struct kt_domain *k)
 {
 	struct changes cs = {0};
 	struct epoch_out o;
@@ -250,13 +252,13 @@ static int epoch_make(store *s, struct kt_domain *k)
 	}
 	uint64_t e = k->has_epoch ? k->last_epoch + 1 : 0;
 	epoch_out_init(&o);
-	r = index_changes(k, &cs);
+	r = index_changes(kh, k, &cs);
 	if (r == 0)
 		r = store_kt_begin(s);
 	if (r == 0)
 		r = commit_changes(s, k, &cs, e, &o.delta);
 	if (r == 0)
-		r = commit_log(s, k, e, &o);
+		r = commit_log(kh, s, k, e, &o);
 	if (r == 0)
 		r = store_kt_commit(s);
 	if (r < 0) {
@@ -445,7 +447,8 @@ static int witness_catch_up(store *s, struct kt_domain *k, const struct kt_trust
  * anything (or always, with force). */
 static void domain_step(struct epoch_thread *t, struct kt_domain *k, int force)
 {
-	int r = epoch_make(t->store, k), changed = force || r == 1;
+	int r = epoch_make(keyholder_channel(t->d, KH_CHANNEL_EPOCH), t->store, k);
+	int changed = force || r == 1;
 	if (r < 0) {
 		daemon_log("transparency %s: epoch failed, nothing committed: %s", k->name, sm_strerror(r));
 		return;

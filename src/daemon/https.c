@@ -14,6 +14,7 @@
 #include <event2/keyvalq_struct.h>
 
 #include "daemon.h"
+#include "keyholder.h"
 #include "rate.h"
 #include "kt.h"
 #include "store_kt.h"
@@ -170,7 +171,7 @@ static void index_address(struct daemon *d, const char *address)
 	if (wkd_address_parse(address, &a) == 0)
 		k = kt_find(d, a.domain);
 	if (k == NULL || kt_canonical_address(address, canon) < 0 ||
-	    vrf_prove(k->vrf_sk, (const uint8_t *)canon, strlen(canon), proof) < 0 ||
+	    keyholder_vrf_prove(d->kh, k->name, canon, proof) < 0 ||
 	    vrf_proof_to_hash(proof, beta) < 0)
 		return;
 	kt_index(beta, idx);

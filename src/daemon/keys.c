@@ -1,4 +1,6 @@
-/* keys.c: each domain's transparency keys (transparency.h). */
+/* keys.c: each domain's transparency keys (transparency.h): their files,
+ * read only by the key holder (keyholder.c) and `sealmaild log-key`, and
+ * the parent's table of each domain's public keys. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -11,6 +13,7 @@
 
 #include "atomic_file.h"
 #include "daemon.h"
+#include "keyholder.h"
 #include "kt.h"
 #include "transparency.h"
 
@@ -73,64 +76,98 @@ static int log_key_parse(struct buf *b, struct note_signer **ret)
 	return note_signer_parse((const char *)b->data, ret);
 }
 
+/* A key file is read only if it is a regular file of the reader's own
+ * that no one else may read or write: one another user could have put
+ * there is not a key to trust. SM_EINVAL if it is not. */
+static int key_file_read(struct buf *b, const char *path)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return errno == ENOENT ? SM_ENOTFOUND : SM_EIO;
+	int r = fstat(fd, &st) < 0 ? SM_EIO : 0;
+	if (r == 0 && (!S_ISREG(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 077) != 0))
+		r = SM_EINVAL;
+	if (r == 0)
+		r = buf_read_fd(b, fd);
+	int saved = errno;
+	close(fd);
+	errno = saved;
+	return r;
+}
+
 /* Loads the domain's keys from dir, or creates them when they do not exist
  * yet (never replacing one another process created meanwhile). */
-static int domain_keys(const char *dir, struct kt_domain *k)
+int kt_keys_read(const char *dir, const char *domain, uint8_t *vrf_sk, struct note_signer **ret_log)
 {
 	char vrf_name[300], log_name[300], path[4400];
 	struct buf b, origin;
-	int r;
-	snprintf(vrf_name, sizeof(vrf_name), "%s.vrf-key", k->name);
-	snprintf(log_name, sizeof(log_name), "%s.log-key", k->name);
+	struct note_signer *log = NULL;
+	struct note_verifier v;
+	uint8_t pk[VRF_PK_LEN];
+	snprintf(vrf_name, sizeof(vrf_name), "%s.vrf-key", domain);
+	snprintf(log_name, sizeof(log_name), "%s.log-key", domain);
 	buf_init(&b, KEY_FILE_MAX);
 	buf_init(&origin, 512);
 	snprintf(path, sizeof(path), "%s/%s", dir, vrf_name);
 	int created = 0;
-	r = buf_read_file(&b, path, O_NOFOLLOW);
+	int r = key_file_read(&b, path);
 	if (r == SM_ENOTFOUND) {
-		r = vrf_key_create(dir, vrf_name, k->vrf_sk);
+		r = vrf_key_create(dir, vrf_name, vrf_sk);
 		created = r == 0;
 		if (r == SM_EEXIST)
-			r = buf_read_file(&b, path, O_NOFOLLOW); /* another process made it first: use theirs */
+			r = key_file_read(&b, path); /* another process made it first: use theirs */
 	}
 	if (r == 0 && !created)
-		r = vrf_key_parse(&b, k->vrf_sk);
+		r = vrf_key_parse(&b, vrf_sk);
 	if (r == 0)
-		r = vrf_public_key(k->vrf_sk, k->vrf_pk);
+		r = vrf_public_key(vrf_sk, pk);
 	buf_reset(&b);
 	if (r == 0)
-		r = kt_origin(k->name, &origin);
+		r = kt_origin(domain, &origin);
 	if (r == 0)
 		r = buf_append(&origin, "", 1);
 	snprintf(path, sizeof(path), "%s/%s", dir, log_name);
 	if (r == 0) {
-		r = buf_read_file(&b, path, O_NOFOLLOW);
+		r = key_file_read(&b, path);
 		if (r == SM_ENOTFOUND &&
-		    (r = log_key_create(dir, log_name, (const char *)origin.data, &k->log)) == SM_EEXIST)
-			r = buf_read_file(&b, path, O_NOFOLLOW); /* another process made it first */
-		if (r == 0 && k->log == NULL)
-			r = log_key_parse(&b, &k->log);
+		    (r = log_key_create(dir, log_name, (const char *)origin.data, &log)) == SM_EEXIST)
+			r = key_file_read(&b, path); /* another process made it first */
+		if (r == 0 && log == NULL)
+			r = log_key_parse(&b, &log);
 	}
 	if (r == 0)
-		r = note_signer_verifier(k->log, &k->log_vkey);
-	if (r == 0 && strcmp(k->log_vkey.name, (const char *)origin.data) != 0)
+		r = note_signer_verifier(log, &v);
+	if (r == 0 && strcmp(v.name, (const char *)origin.data) != 0)
 		r = SM_EPARSE;
 	buf_free(&b);
 	buf_free(&origin);
+	if (r < 0)
+		note_signer_free(log);
+	else
+		*ret_log = log;
 	return r;
 }
 
-int kt_keys_load(struct daemon *d)
+int kt_keys_dir(const char *state_dir, char *out, size_t cap)
+{
+	if ((size_t)snprintf(out, cap, "%s/%s", state_dir, KT_DIR) >= cap)
+		return SM_ETOOBIG;
+	if ((mkdir(state_dir, 0700) < 0 && errno != EEXIST) || (mkdir(out, 0700) < 0 && errno != EEXIST))
+		return SM_EIO;
+	return 0;
+}
+
+int kt_domains_init(struct daemon *d)
 {
 	struct kt *kt = calloc(1, sizeof(*kt));
 	if (kt == NULL)
 		return -1;
 	d->kt = kt;
-	snprintf(kt->dir, sizeof(kt->dir), "%s/%s", d->conf->state_dir, KT_DIR);
-	if (mkdir(d->conf->state_dir, 0700) < 0 && errno != EEXIST)
-		goto io;
-	if (mkdir(kt->dir, 0700) < 0 && errno != EEXIST)
-		goto io;
+	if (kt_keys_dir(d->conf->state_dir, kt->dir, sizeof(kt->dir)) < 0) {
+		daemon_log("cannot create %s: %s", kt->dir, strerror(errno));
+		return -1;
+	}
 	kt->domains = calloc(d->conf->ndomains, sizeof(*kt->domains));
 	if (kt->domains == NULL)
 		return -1;
@@ -139,20 +176,15 @@ int kt_keys_load(struct daemon *d)
 		if (!d->conf->domains[i].wkd)
 			continue;
 		k->name = d->conf->domains[i].name;
-		if ((k->vrf_sk = sodium_malloc(VRF_SK_LEN)) == NULL)
-			return -1;
 		kt->n++;
-		int r = domain_keys(kt->dir, k);
+		int r = keyholder_public(d->kh, k->name, k->vrf_pk, &k->log_vkey);
 		if (r < 0) {
-			daemon_log("transparency keys of %s in %s: %s (a key file is unreadable or "
-				   "malformed; it is never overwritten)", k->name, kt->dir, sm_strerror(r));
+			daemon_log("transparency keys of %s: the key holder %s", k->name,
+				   r == SM_EIO ? "ended before serving them" : "does not serve them");
 			return -1;
 		}
 	}
 	return 0;
-io:
-	daemon_log("cannot create %s: %s", kt->dir, strerror(errno));
-	return -1;
 }
 
 struct kt_domain *kt_find(struct daemon *d, const char *domain)
@@ -172,8 +204,6 @@ void kt_free(struct daemon *d)
 		return;
 	for (size_t i = 0; i < kt->n; i++) {
 		struct kt_domain *k = &kt->domains[i];
-		sodium_free(k->vrf_sk);
-		note_signer_free(k->log);
 		ptree_free(k->map);
 		kt_http_unmap(k);
 	}

@@ -35,6 +35,7 @@
 
 #include "b64.h"
 #include "daemon.h"
+#include "keyholder.h"
 #include "kt.h"
 #include "kt_proof.h"
 #include "num.h"
@@ -179,8 +180,7 @@ static int lookup_index(struct daemon *d, struct kt_domain *k, const char *hash,
 	snprintf(addr, sizeof(addr), "%s@%s", l, k->name);
 	r = kt_canonical_address(addr, lk->p->address);
 	if (r == 0)
-		r = vrf_prove(k->vrf_sk, (const uint8_t *)lk->p->address, strlen(lk->p->address),
-			      lk->p->vrf_proof);
+		r = keyholder_vrf_prove(d->kh, k->name, lk->p->address, lk->p->vrf_proof);
 	if (r == 0)
 		r = vrf_proof_to_hash(lk->p->vrf_proof, beta);
 	if (r == 0)

@@ -7,8 +7,11 @@
 
 #include "daemon.h"
 
-/* The daemon's log: a copy of the original stderr (see daemon_quiet_library). */
+/* The daemon's log: a copy of the original stderr (see daemon_quiet_library),
+ * with a buffer of its own: stdio then never calls fstat to size one (the
+ * key holder's sandbox forbids it), and each line leaves in one write. */
 static FILE *log_out;
+static char log_buf[8192];
 
 void daemon_log(const char *fmt, ...)
 {
@@ -29,6 +32,11 @@ void daemon_log(const char *fmt, ...)
 	funlockfile(f);
 }
 
+int daemon_log_fd(void)
+{
+	return fileno(log_out ? log_out : stderr);
+}
+
 /* Debian's librnp prints its internal diagnostics on fd 2 whatever it is
  * told (see pgp.h); keep them out of the log unless SEALMAIL_DEBUG is set. */
 void daemon_quiet_library(void);
@@ -39,7 +47,8 @@ void daemon_quiet_library(void)
 	int saved = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
 	int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
 	FILE *f = saved >= 0 ? fdopen(saved, "w") : NULL;
-	if (f != NULL && null >= 0 && dup2(null, STDERR_FILENO) >= 0)
+	if (f != NULL && null >= 0 && setvbuf(f, log_buf, _IOFBF, sizeof(log_buf)) == 0 &&
+	    dup2(null, STDERR_FILENO) >= 0)
 		log_out = f;
 	else if (f != NULL)
 		fclose(f);

@@ -12,12 +12,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <event2/event.h>
 #include <sodium.h>
 
 #include "daemon.h"
+#include "keyholder.h"
 #include "delivery.h"
 #include "transparency.h"
 #include "mime.h"
@@ -97,7 +99,7 @@ static int daemon_prepare(struct daemon *d)
 		return -1;
 	if ((d->tls = tls_server_ctx(c->tls_certificate, c->tls_key)) == NULL)
 		return -1;
-	return kt_keys_load(d);
+	return kt_domains_init(d);
 }
 
 /* The parent's own state, made after the workers are forked. */
@@ -126,6 +128,7 @@ static void daemon_free(struct daemon *d)
 {
 	workers_stop(d);
 	kt_epoch_stop(d);
+	keyholder_stop(d);
 	https_stop(d);
 	delivery_stop(d); /* before smtp_stop: answers go to live sessions */
 	smtp_stop(d);
@@ -145,10 +148,22 @@ static int cmd_serve(struct daemon *d)
 	int st = EX_SOFTWARE, https_fd = -1, smtp_fd = -1;
 	daemon_quiet_library();
 	signal(SIGPIPE, SIG_IGN);
+	/* First, so that it inherits nothing but the configuration. */
+	if (keyholder_start(d, https_workers()) < 0)
+		goto done;
+	d->kh = keyholder_channel(d, KH_CHANNEL_MAIN);
+#ifdef SEALMAIL_DISHONEST
+	/* The tests' compromised process: a malformed message must be fatal
+	 * to the key holder, and its end to the daemon. */
+	if (getenv("SEALMAIL_TEST_KEYHOLDER_GARBAGE") != NULL && send(d->kh->fd, "garbage", 7, 0) != 7)
+		goto done;
+#endif
 	if (daemon_prepare(d) < 0)
 		goto done;
 	if ((https_fd = daemon_listen(&d->conf->listen_https, "https")) < 0 ||
 	    (smtp_fd = daemon_listen(&d->conf->listen_smtp, "smtp")) < 0)
+		goto done;
+	if (privileges_drop(d) < 0)
 		goto done;
 	if (workers_start(d, https_fd, smtp_fd, https_workers()) < 0 || daemon_init(d) < 0)
 		goto done;
@@ -164,7 +179,7 @@ static int cmd_serve(struct daemon *d)
 	daemon_log("serving %zu domain(s) as %s: https on port %u (%u worker processes besides "
 		   "this one), smtp on port %u", d->conf->ndomains, d->hostname,
 		   d->conf->listen_https.port, https_workers(), d->conf->listen_smtp.port);
-	st = event_base_dispatch(d->base) < 0 ? EX_SOFTWARE : 0;
+	st = event_base_dispatch(d->base) < 0 || d->fatal ? EX_SOFTWARE : 0;
 done:
 	if (sigint)
 		event_free(sigint);
@@ -271,20 +286,33 @@ static int cmd_status(struct daemon *d)
 /* The vkey witnesses and clients need; makes the keys on first use. */
 static int cmd_log_key(struct daemon *d, const char *domain)
 {
+	const struct conf_domain *dom = conf_find_domain(d->conf, domain);
+	char dir[4200];
+	struct note_signer *log = NULL;
+	struct note_verifier v;
 	struct buf b;
-	if (kt_keys_load(d) < 0)
-		return EX_IOERR;
-	struct kt_domain *k = kt_find(d, domain);
-	if (k == NULL) {
+	if (dom == NULL || !dom->wkd) {
 		fprintf(stderr, "sealmaild: %s is not a configured domain with a key directory\n", domain);
 		return EX_USAGE;
 	}
+	uint8_t *vrf_sk = sodium_malloc(VRF_SK_LEN);
+	int r = vrf_sk == NULL ? SM_ENOMEM : kt_keys_dir(d->conf->state_dir, dir, sizeof(dir));
+	if (r == 0)
+		r = kt_keys_read(dir, domain, vrf_sk, &log);
+	sodium_free(vrf_sk);
 	buf_init(&b, NOTE_VKEY_MAX + 1);
-	int r = note_verifier_format(&k->log_vkey, &b);
+	if (r == 0)
+		r = note_signer_verifier(log, &v);
+	note_signer_free(log);
+	if (r == 0)
+		r = note_verifier_format(&v, &b);
 	if (r == 0)
 		printf("%.*s\n", (int)b.len, (const char *)b.data);
+	else
+		fprintf(stderr, "sealmaild: the keys of %s in %s/%s: %s\n", domain, d->conf->state_dir,
+			KT_DIR, sm_strerror(r));
 	buf_free(&b);
-	return r == 0 ? 0 : EX_SOFTWARE;
+	return r == 0 ? 0 : EX_IOERR;
 }
 
 static int usage(void)

@@ -1,7 +1,8 @@
 /* transparency.h: key transparency inside sealmaild.
  *
  * keys.c   the per-domain log signing key and VRF key, made on first start
- *          in STATE_DIR/kt/ (0600), loaded before the workers fork.
+ *          in STATE_DIR/kt/ (0600) and loaded by the key holder only
+ *          (keyholder.h); the others know the public keys.
  * epoch.c  the epoch thread of the parent process: every epoch-interval it
  *          commits pending publications of each domain (map leaves, delta,
  *          log entry, signed checkpoint: one SQLite transaction), submits
@@ -28,13 +29,11 @@ struct daemon;
 #define KT_DIR "kt"
 #define KT_BUNDLE_MAGIC "sealmail-bundle/v1\n"
 
-/* One domain's transparency keys and state. The secrets live in
- * sodium_malloc'ed memory owned by this struct. */
+/* One domain's public transparency keys and state. The secret keys are
+ * the key holder's alone (keyholder.h). */
 struct kt_domain {
 	const char *name;             /* the conf's */
-	uint8_t *vrf_sk;              /* VRF_SK_LEN, guarded memory */
 	uint8_t vrf_pk[VRF_PK_LEN];
-	struct note_signer *log;      /* the log signing key */
 	struct note_verifier log_vkey;
 	/* epoch thread only */
 	struct ptree *map;
@@ -54,8 +53,16 @@ struct kt {
 	struct epoch_thread *thread; /* the parent's */
 };
 
-/* keys.c: loads or creates every served domain's keys. -1 after logging. */
-int kt_keys_load(struct daemon *d);
+/* keys.c: the key files in STATE_DIR/kt: kt_keys_dir makes the directory
+ * (0700) and writes its path into out; kt_keys_read loads a domain's keys
+ * or creates them on first use (the VRF key into vrf_sk, VRF_SK_LEN bytes;
+ * the log key is the caller's to note_signer_free). */
+int kt_keys_dir(const char *state_dir, char *out, size_t cap) SM_WUR;
+int kt_keys_read(const char *dir, const char *domain, uint8_t *vrf_sk,
+		 struct note_signer **ret_log) SM_WUR;
+/* The table of served domains with their public keys, asked of the key
+ * holder through d->kh. -1 after logging. */
+int kt_domains_init(struct daemon *d);
 void kt_free(struct daemon *d);
 struct kt_domain *kt_find(struct daemon *d, const char *domain);
 

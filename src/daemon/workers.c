@@ -14,6 +14,7 @@
 #include <event2/event.h>
 
 #include "daemon.h"
+#include "keyholder.h"
 
 #define WORKERS_MAX 64
 
@@ -36,7 +37,7 @@ static void on_worker_signal(evutil_socket_t sig, short what, void *arg)
 
 /* The worker's life: its own loop, HTTPS only, until SIGTERM or until
  * the parent is gone (it must not outlive it holding the port). */
-static void worker_main(struct daemon *d, int https_fd, int close_fd, pid_t parent)
+static void worker_main(struct daemon *d, unsigned slot, int https_fd, int close_fd, pid_t parent)
 {
 	struct event *term;
 	if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != parent)
@@ -49,6 +50,8 @@ static void worker_main(struct daemon *d, int https_fd, int close_fd, pid_t pare
 	d->smtp = NULL;
 	d->delivery = NULL;
 	d->workers = NULL;
+	keyholder_keep_only(d, KH_CHANNEL_WORKER + slot);
+	d->kh = keyholder_channel(d, KH_CHANNEL_WORKER + slot);
 	if ((d->base = event_base_new()) == NULL || store_open(d->conf->state_dir, &d->store) < 0 ||
 	    https_start(d, https_fd) < 0)
 		_exit(70);
@@ -68,7 +71,7 @@ static int spawn(struct daemon *d, unsigned i)
 		return -1;
 	}
 	if (pid == 0)
-		worker_main(d, d->workers->https_fd, d->workers->close_fd, parent);
+		worker_main(d, i, d->workers->https_fd, d->workers->close_fd, parent);
 	d->workers->pids[i] = pid;
 	return 0;
 }
@@ -87,7 +90,8 @@ int workers_start(struct daemon *d, int https_fd, int smtp_fd, unsigned n)
 	return 0;
 }
 
-/* A worker died: unless we are stopping, start another in its place. */
+/* A worker died: unless we are stopping, start another in its place. The
+ * key holder died: the daemon cannot go on without its keys. */
 static void on_sigchld(evutil_socket_t sig, short what, void *arg)
 {
 	struct daemon *d = arg;
@@ -97,6 +101,11 @@ static void on_sigchld(evutil_socket_t sig, short what, void *arg)
 	(void)sig;
 	(void)what;
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		if (keyholder_ended(d, pid, status)) {
+			d->fatal = 1;
+			event_base_loopexit(d->base, NULL);
+			continue;
+		}
 		for (unsigned i = 0; i < w->n; i++) {
 			if (w->pids[i] != pid)
 				continue;

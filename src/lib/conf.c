@@ -44,6 +44,7 @@ PARSER(parse_size);
 PARSER(parse_count);
 PARSER(parse_duration);
 PARSER(parse_bool);
+PARSER(parse_user);
 
 #define KIB 1024ull
 #define MIB (1024ull * KIB)
@@ -56,6 +57,7 @@ PARSER(parse_bool);
 /* name, where the value goes, required, parser, bounds */
 static const struct directive directives[] = {
 	{"state-dir", GLOBAL_AT(state_dir), true, parse_path, 0, 0},
+	{"user", GLOBAL_AT(user), false, parse_user, 0, 0},
 	{"hostname", GLOBAL_AT(hostname), false, parse_name, 0, 0},
 	{"tls-certificate", GLOBAL_AT(tls_certificate), true, parse_path, 0, 0},
 	{"tls-key", GLOBAL_AT(tls_key), true, parse_path, 0, 0},
@@ -207,6 +209,16 @@ static int parse_name(struct parser *p, const struct directive *d, const char *a
 	if (!canon_domain(arg, name))
 		return fail_at(p, p->line, "'%s': invalid name '%.64s'", d->name, arg);
 	return set_string(p, field, name);
+}
+
+/* A portable user name (POSIX's portable filename characters, not
+ * starting with '-'), at most 32 characters. */
+static int parse_user(struct parser *p, const struct directive *d, const char *arg, void *field)
+{
+	size_t n = strspn(arg, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-");
+	if (n == 0 || n > 32 || arg[n] != 0 || arg[0] == '-')
+		return fail_at(p, p->line, "'%s': invalid user name '%.64s'", d->name, arg);
+	return set_string(p, field, arg);
 }
 
 static int parse_bool(struct parser *p, const struct directive *d, const char *arg, void *field)
@@ -680,6 +692,7 @@ void conf_free(struct conf *c)
 	free(c->domains);
 	free(c->state_dir);
 	free(c->hostname);
+	free(c->user);
 	free(c->tls_certificate);
 	free(c->tls_key);
 	free(c->policy_file);

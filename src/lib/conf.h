@@ -44,6 +44,7 @@ struct conf_domain {
  * Sizes are in bytes, timeouts in seconds. */
 struct conf {
 	char *state_dir;       /* absolute, required */
+	char *user;            /* NULL: the network processes keep the user that started sealmaild */
 	char *hostname;        /* lowercased; NULL: the daemon uses gethostname() */
 	char *tls_certificate; /* absolute, required */
 	char *tls_key;         /* absolute, required */

@@ -1,0 +1,123 @@
+#!/bin/bash
+# sealmaild's key holder, inside private namespaces: the one process that
+# holds the domains' log signing and VRF keys is confined (seccomp, no new
+# privileges, no capabilities, no network, no files), the processes that
+# talk to the network hold neither key in their memory, and the key
+# holder's end (a malformed message, SIGKILL) stops the daemon cleanly,
+# with a clear log line and no acknowledged mail lost.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/netns.sh"
+netns_enter "$@"
+: "${SEALMAILD:?SEALMAILD must point at the sealmaild binary}"
+: "${SEALMAILD_DISHONEST:?SEALMAILD_DISHONEST must point at the test build}"
+
+netns_hosts "127.0.0.1 openpgpkey.jedi.test jedi.test mail.jedi.test"
+netns_ca
+netns_cert jedi openpgpkey.jedi.test jedi.test mail.jedi.test
+sealmaild_conf
+D() { "$SEALMAILD" "$@" -f "$T/sealmaild.conf"; }
+LUKE=$T/luke LEA=$T/lea
+sm "$LUKE" keygen luke@jedi.test >/dev/null
+sm "$LEA" keygen lea@rebels.test >/dev/null
+TOKEN=$(D user add luke@jedi.test | awk '/^publish token/ { print $NF }')
+sealmaild_start
+
+# children PID: the processes whose parent is PID.
+children() { awk -v p="$1" '$4 == p { print $1 }' /proc/[0-9]*/stat 2>/dev/null; }
+confined() { grep -q '^Seccomp:[[:space:]]*2$' "/proc/$1/status"; }
+KH= WORKERS=
+for c in $(children "$DPID"); do
+	if confined "$c"; then KH="$KH $c"; else WORKERS="$WORKERS $c"; fi
+done
+KH=${KH# }
+ok "one key holder runs beside the daemon" test "$(echo "$KH" | wc -w)" = 1
+ok "it has no new privileges and no capabilities" bash -c \
+	"grep -q '^NoNewPrivs:[[:space:]]*1$' /proc/$KH/status && grep -q '^CapEff:[[:space:]]*0*$' /proc/$KH/status && grep -q '^CapPrm:[[:space:]]*0*$' /proc/$KH/status"
+ok "the daemon logs how it is confined" grep -q "key holder: 1 domain key set(s) loaded; confined by seccomp" "$T/sealmaild.log"
+
+# Its descriptors: its log, /dev/null, pipes and Unix sockets, never a file
+# of the state directory, a TCP socket or the listening ports.
+kh_fds_ok() {
+	local ino
+	for fd in /proc/"$KH"/fd/*; do
+		local to; to=$(readlink "$fd")
+		case $to in
+		"$T/sealmaild.log" | /dev/null | pipe:*) ;;
+		socket:*)
+			ino=${to#socket:[}; ino=${ino%]}
+			awk -v i="$ino" '$7 == i { f = 1 } END { exit !f }' /proc/net/unix || { echo "# not a unix socket: $fd" >&2; return 1; } ;;
+		*) echo "# unexpected descriptor $fd -> $to" >&2; return 1 ;;
+		esac
+	done
+}
+ok "it holds only its channels and its log: no file, no network socket" kh_fds_ok
+
+# The secret keys, as the files hold them: the VRF key in hex, the log key's
+# Ed25519 seed inside its base64 signer key.
+python3 - "$T/state/kt/jedi.test.vrf-key" "$T/state/kt/jedi.test.log-key" >"$T/secrets" <<'PY'
+import base64, sys
+print(open(sys.argv[1]).read().strip())
+print(base64.b64decode(open(sys.argv[2]).read().strip().split('+', 4)[4])[1:33].hex())
+PY
+# in_memory PID: exits 0 if both secrets are in PID's readable memory, 1 if
+# neither is, 2 if one is (regions over 256 MiB, such as a sanitizer's
+# shadow, are skipped).
+in_memory() {
+	python3 - "$1" "$T/secrets" <<'PY'
+import sys
+pid, secrets = sys.argv[1], [bytes.fromhex(l) for l in open(sys.argv[2]).read().split()]
+found = set()
+with open(f'/proc/{pid}/maps') as maps, open(f'/proc/{pid}/mem', 'rb', 0) as mem:
+    for line in maps:
+        addr, perms = line.split()[:2]
+        lo, hi = (int(x, 16) for x in addr.split('-'))
+        if perms[0] != 'r' or hi - lo > 256 << 20:
+            continue
+        try:
+            mem.seek(lo)
+            data = mem.read(hi - lo)
+        except OSError:
+            continue
+        found |= {i for i, s in enumerate(secrets) if s in data}
+sys.exit(0 if len(found) == len(secrets) else 2 if found else 1)
+PY
+}
+ok "both secrets were read from the key files" test "$(wc -w <"$T/secrets")" = 2
+not_in_memory() { status_is 1 in_memory "$1"; }
+ok "the key holder's memory holds the secret keys (the scan works)" in_memory "$KH"
+ok "the daemon's network process holds neither key" not_in_memory "$DPID"
+for w in $WORKERS; do
+	ok "HTTPS worker $w holds neither key" not_in_memory "$w"
+done
+
+# ---- the keys at work, through the key holder ----
+ok "Luke publishes: the daemon asks the key holder for his VRF proof, the epoch for its signature" \
+	bash -c "SEALMAIL_HOME=$LUKE '$SEALMAIL' publish luke@jedi.test --token $TOKEN >/dev/null 2>&1"
+ok "Lea's lookup verifies the proof" sm "$LEA" lookup luke@jedi.test
+ok "an absent address is proven absent with a VRF proof made on demand" status_is 67 sm "$LEA" lookup obiwan@jedi.test
+for w in $WORKERS; do kill -9 "$w"; done
+sleep 1
+ok "HTTPS workers killed with SIGKILL are replaced, and lookups go on" bash -c \
+	"for i in 1 2 3 4 5 6; do SEALMAIL_HOME=$LEA '$SEALMAIL' lookup luke@jedi.test >/dev/null 2>&1 || exit 1; st=0; SEALMAIL_HOME=$LEA '$SEALMAIL' lookup ben\$i@jedi.test >/dev/null 2>&1 || st=\$?; [ \$st = 67 ] || exit 1; done"
+
+# ---- the key holder's end stops the daemon, losing nothing ----
+printf 'From: Lea <lea@rebels.test>\nTo: Luke <luke@jedi.test>\nSubject: before\n\nStill here.\n' |
+	sm "$LEA" seal >"$T/sealed.eml"
+ok "a letter is accepted before the key holder dies" \
+	swaks --silent 2 --server 127.0.0.1:25 --tls --tls-verify --tls-ca-path "$T/ca.crt" \
+	--tls-sni mail.jedi.test --ehlo rebels.test --from lea@rebels.test --to luke@jedi.test \
+	--data "@$T/sealed.eml"
+kill -9 "$KH"
+st=0
+timeout 20 tail --pid="$DPID" -f /dev/null || st=$?
+wait "$DPID" || st=$?
+ok "SIGKILL of the key holder stops the daemon: exit 70" test "$st" = 70
+ok "and it says why" grep -q "key holder ended by signal 9" "$T/sealmaild.log"
+ok "the accepted letter is in Luke's Maildir" bash -c "ls '$T/mail/luke/new/' | grep -q ."
+
+st=0
+SEALMAIL_TEST_KEYHOLDER_GARBAGE=1 timeout 20 "$SEALMAILD_DISHONEST" serve -f "$T/sealmaild.conf" 2>"$T/garbage.log" || st=$?
+ok "a malformed message to the key holder is fatal to it: the daemon stops, exit 70" test "$st" = 70
+ok "with a clear log line" grep -q "key holder: a malformed request; stopping" "$T/garbage.log"
+
+done_testing
