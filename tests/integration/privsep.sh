@@ -1,10 +1,13 @@
 #!/bin/bash
-# sealmaild's key holder, inside private namespaces: the one process that
-# holds the domains' log signing and VRF keys is confined (seccomp, no new
-# privileges, no capabilities, no network, no files), the processes that
-# talk to the network hold neither key in their memory, and the key
-# holder's end (a malformed message, SIGKILL) stops the daemon cleanly,
-# with a clear log line and no acknowledged mail lost.
+# sealmaild's process separation, inside private namespaces:
+#   - the key holder, the one process that holds the domains' log signing
+#     and VRF keys, is confined (seccomp, no new privileges, no
+#     capabilities, no network, no files);
+#   - started as root with 'user nobody', the processes that talk to the
+#     network run as nobody, without capabilities, and cannot read the key
+#     files; neither key is in their memory;
+#   - the key holder's end (a malformed message, SIGKILL) stops the daemon
+#     cleanly, with a clear log line and no acknowledged mail lost.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/netns.sh"
 netns_enter "$@"
@@ -14,7 +17,14 @@ netns_enter "$@"
 netns_hosts "127.0.0.1 openpgpkey.jedi.test jedi.test mail.jedi.test"
 netns_ca
 netns_cert jedi openpgpkey.jedi.test jedi.test mail.jedi.test
-sealmaild_conf
+# Dropping to nobody needs real root (a user namespace maps one uid only).
+REAL_ROOT=$(awk '$1 == 0 && $2 == 0 { print 1 }' /proc/self/uid_map)
+if [ -n "$REAL_ROOT" ]; then
+	chmod 0711 "$T" # nobody must reach the state and the Maildirs below it
+	sealmaild_conf "user nobody"
+else
+	sealmaild_conf
+fi
 D() { "$SEALMAILD" "$@" -f "$T/sealmaild.conf"; }
 LUKE=$T/luke LEA=$T/lea
 sm "$LUKE" keygen luke@jedi.test >/dev/null
@@ -34,6 +44,24 @@ ok "one key holder runs beside the daemon" test "$(echo "$KH" | wc -w)" = 1
 ok "it has no new privileges and no capabilities" bash -c \
 	"grep -q '^NoNewPrivs:[[:space:]]*1$' /proc/$KH/status && grep -q '^CapEff:[[:space:]]*0*$' /proc/$KH/status && grep -q '^CapPrm:[[:space:]]*0*$' /proc/$KH/status"
 ok "the daemon logs how it is confined" grep -q "key holder: 1 domain key set(s) loaded; confined by seccomp" "$T/sealmaild.log"
+
+uid_of() { awk '/^Uid:/ { print $2 }' "/proc/$1/status"; }
+if [ -n "$REAL_ROOT" ]; then
+	ok "the main process runs as nobody" test "$(uid_of "$DPID")" = 65534
+	ok "with no capability left" grep -q '^CapEff:[[:space:]]*0*$' "/proc/$DPID/status"
+	for w in $WORKERS; do
+		ok "HTTPS worker $w runs as nobody" test "$(uid_of "$w")" = 65534
+	done
+	ok "the key holder stays root, confined" test "$(uid_of "$KH")" = 0
+	ok "the key files are root's, mode 0600" bash -c \
+		"[ \"\$(stat -c '%u %a' '$T/state/kt/jedi.test.log-key' '$T/state/kt/jedi.test.vrf-key' | sort -u)\" = '0 600' ]"
+	ok "the daemon's user cannot read them" bash -c \
+		"! setpriv --reuid=65534 --regid=65534 --clear-groups cat '$T/state/kt/jedi.test.log-key' '$T/state/kt/jedi.test.vrf-key' 2>/dev/null"
+	ok "the database, the bundles' directory and the Maildir root are the daemon's user's" bash -c \
+		"[ \"\$(stat -c %u '$T/state' '$T/state/sealmaild.db' '$T/state/kt' '$T/mail' | sort -u)\" = 65534 ]"
+else
+	echo "# not real root: the drop to nobody is not tested here"
+fi
 
 # Its descriptors: its log, /dev/null, pipes and Unix sockets, never a file
 # of the state directory, a TCP socket or the listening ports.
@@ -119,5 +147,14 @@ st=0
 SEALMAIL_TEST_KEYHOLDER_GARBAGE=1 timeout 20 "$SEALMAILD_DISHONEST" serve -f "$T/sealmaild.conf" 2>"$T/garbage.log" || st=$?
 ok "a malformed message to the key holder is fatal to it: the daemon stops, exit 70" test "$st" = 70
 ok "with a clear log line" grep -q "key holder: a malformed request; stopping" "$T/garbage.log"
+
+if [ -n "$REAL_ROOT" ]; then
+	chown nobody "$T/state/kt/jedi.test.vrf-key"
+	st=0
+	timeout 20 "$SEALMAILD" serve -f "$T/sealmaild.conf" 2>"$T/owner.log" || st=$?
+	ok "a key file that is not the key holder's own is refused: the daemon does not start" test "$st" = 70
+	ok "and says why, without touching the file" bash -c \
+		"grep -q 'transparency keys of jedi.test in .*not this user.s own or open to others; it is never overwritten' '$T/owner.log' && [ \"\$(stat -c %u '$T/state/kt/jedi.test.vrf-key')\" = 65534 ]"
+fi
 
 done_testing
