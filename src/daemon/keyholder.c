@@ -216,8 +216,13 @@ static void kh_main(struct daemon *d, int *fds, unsigned n, pid_t parent)
 	signal(SIGINT, SIG_IGN); /* the parent decides when the key holder stops */
 	signal(SIGTERM, SIG_DFL);
 	kh_close_others(fds, n);
-	if (kt_keys_dir(d->conf->state_dir, dir, sizeof(dir)) < 0)
-		kh_fatal("cannot create the keys' directory");
+	int r = kt_keys_dir(d->conf->state_dir, dir, sizeof(dir));
+	if (r < 0) {
+		daemon_log("key holder: %s/%s: %s (it must be a directory of this user's own, "
+			   "mode 0700)", d->conf->state_dir, KEYS_DIR,
+			   r == SM_EINVAL ? "not this user's own or open to others" : strerror(errno));
+		_exit(70);
+	}
 	if ((s.dom = calloc(d->conf->ndomains, sizeof(*s.dom))) == NULL)
 		kh_fatal("out of memory");
 	for (size_t i = 0; i < d->conf->ndomains; i++) {
@@ -225,7 +230,7 @@ static void kh_main(struct daemon *d, int *fds, unsigned n, pid_t parent)
 			continue;
 		struct kh_domain *k = &s.dom[s.ndom++];
 		k->name = d->conf->domains[i].name;
-		int r = kh_load_domain(dir, k);
+		r = kh_load_domain(dir, k);
 		if (r < 0) {
 			daemon_log("transparency keys of %s in %s: %s (a key file is unreadable, "
 				   "malformed, not this user's own or open to others; it is never "

@@ -1,6 +1,7 @@
-/* keys.c: each domain's transparency keys (transparency.h): their files,
- * read only by the key holder (keyholder.c) and `sealmaild log-key`, and
- * the parent's table of each domain's public keys. */
+/* keys.c: each domain's transparency keys (transparency.h): their files in
+ * STATE_DIR/keys, read only by the key holder (keyholder.c) and `sealmaild
+ * log-key`, and the parent's table of each domain's public keys. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -149,13 +150,54 @@ int kt_keys_read(const char *dir, const char *domain, uint8_t *vrf_sk, struct no
 	return r;
 }
 
+/* dir must be a directory of the reader's own that no one else may use:
+ * the processes that talk to the network own the state directory around
+ * it, and could otherwise put one of their own in its place. */
+static int keys_dir_check(const char *dir)
+{
+	struct stat st;
+	if (lstat(dir, &st) < 0)
+		return SM_EIO;
+	if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 077) != 0)
+		return SM_EINVAL;
+	return 0;
+}
+
+/* Before the keys had a directory of their own they lived beside the
+ * bundles in STATE_DIR/kt: moves any found there, never replacing one. */
+static int keys_move_from_kt(const char *state_dir, const char *dir)
+{
+	char old_dir[4200], from[4500], to[4500];
+	struct dirent *e;
+	snprintf(old_dir, sizeof(old_dir), "%s/%s", state_dir, KT_DIR);
+	DIR *d = opendir(old_dir);
+	if (d == NULL)
+		return errno == ENOENT ? 0 : SM_EIO;
+	int r = 0;
+	while (r == 0 && (e = readdir(d)) != NULL) {
+		size_t n = strlen(e->d_name);
+		if (e->d_name[0] == '.' || n < 9 || (strcmp(e->d_name + n - 8, ".log-key") != 0 &&
+						     strcmp(e->d_name + n - 8, ".vrf-key") != 0))
+			continue;
+		snprintf(from, sizeof(from), "%s/%s", old_dir, e->d_name);
+		snprintf(to, sizeof(to), "%s/%s", dir, e->d_name);
+		if (link(from, to) < 0 && errno != EEXIST)
+			r = SM_EIO;
+		else if (unlink(from) < 0)
+			r = SM_EIO;
+	}
+	closedir(d);
+	return r == 0 ? atomic_file_fsync_dir(dir) : r;
+}
+
 int kt_keys_dir(const char *state_dir, char *out, size_t cap)
 {
-	if ((size_t)snprintf(out, cap, "%s/%s", state_dir, KT_DIR) >= cap)
+	if ((size_t)snprintf(out, cap, "%s/%s", state_dir, KEYS_DIR) >= cap)
 		return SM_ETOOBIG;
 	if ((mkdir(state_dir, 0700) < 0 && errno != EEXIST) || (mkdir(out, 0700) < 0 && errno != EEXIST))
 		return SM_EIO;
-	return 0;
+	int r = keys_dir_check(out);
+	return r == 0 ? keys_move_from_kt(state_dir, out) : r;
 }
 
 int kt_domains_init(struct daemon *d)
@@ -164,7 +206,8 @@ int kt_domains_init(struct daemon *d)
 	if (kt == NULL)
 		return -1;
 	d->kt = kt;
-	if (kt_keys_dir(d->conf->state_dir, kt->dir, sizeof(kt->dir)) < 0) {
+	snprintf(kt->dir, sizeof(kt->dir), "%s/%s", d->conf->state_dir, KT_DIR);
+	if (mkdir(kt->dir, 0755) < 0 && errno != EEXIST) {
 		daemon_log("cannot create %s: %s", kt->dir, strerror(errno));
 		return -1;
 	}

@@ -310,7 +310,7 @@ static int cmd_log_key(struct daemon *d, const char *domain)
 		printf("%.*s\n", (int)b.len, (const char *)b.data);
 	else
 		fprintf(stderr, "sealmaild: the keys of %s in %s/%s: %s\n", domain, d->conf->state_dir,
-			KT_DIR, sm_strerror(r));
+			KEYS_DIR, sm_strerror(r));
 	buf_free(&b);
 	return r == 0 ? 0 : EX_IOERR;
 }

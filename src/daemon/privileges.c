@@ -4,8 +4,8 @@
  * the Maildir roots and the Maildirs in them) and becomes that user before
  * it talks to the network; the HTTPS workers are forked after, as that
  * user. The key holder, forked before, stays root in its sandbox, and the
- * key files stay root's, mode 0600: no process that talks to the network
- * can read them. */
+ * keys' directory and files stay root's, mode 0700 and 0600: no process
+ * that talks to the network can read or replace them. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>

@@ -1,7 +1,7 @@
 /* transparency.h: key transparency inside sealmaild.
  *
  * keys.c   the per-domain log signing key and VRF key, made on first start
- *          in STATE_DIR/kt/ (0600) and loaded by the key holder only
+ *          in STATE_DIR/keys/ (0600) and loaded by the key holder only
  *          (keyholder.h); the others know the public keys.
  * epoch.c  the epoch thread of the parent process: every epoch-interval it
  *          commits pending publications of each domain (map leaves, delta,
@@ -26,7 +26,8 @@
 
 struct daemon;
 
-#define KT_DIR "kt"
+#define KT_DIR "kt"     /* the bundles, written by the main process */
+#define KEYS_DIR "keys" /* the secret keys, the key holder's alone */
 #define KT_BUNDLE_MAGIC "sealmail-bundle/v1\n"
 
 /* One domain's public transparency keys and state. The secret keys are
@@ -53,8 +54,10 @@ struct kt {
 	struct epoch_thread *thread; /* the parent's */
 };
 
-/* keys.c: the key files in STATE_DIR/kt: kt_keys_dir makes the directory
- * (0700) and writes its path into out; kt_keys_read loads a domain's keys
+/* keys.c: the key files in STATE_DIR/keys: kt_keys_dir makes the directory
+ * (0700; one that exists must be the caller's own and closed to others),
+ * moves key files of the older layout (in STATE_DIR/kt) into it, and
+ * writes its path into out; kt_keys_read loads a domain's keys
  * or creates them on first use (the VRF key into vrf_sk, VRF_SK_LEN bytes;
  * the log key is the caller's to note_signer_free). */
 int kt_keys_dir(const char *state_dir, char *out, size_t cap) SM_WUR;

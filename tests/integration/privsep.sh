@@ -53,10 +53,11 @@ if [ -n "$REAL_ROOT" ]; then
 		ok "HTTPS worker $w runs as nobody" test "$(uid_of "$w")" = 65534
 	done
 	ok "the key holder stays root, confined" test "$(uid_of "$KH")" = 0
+	ok "the keys' directory is root's, mode 0700" test "$(stat -c '%u %a' "$T/state/keys")" = "0 700"
 	ok "the key files are root's, mode 0600" bash -c \
-		"[ \"\$(stat -c '%u %a' '$T/state/kt/jedi.test.log-key' '$T/state/kt/jedi.test.vrf-key' | sort -u)\" = '0 600' ]"
+		"[ \"\$(stat -c '%u %a' '$T/state/keys/jedi.test.log-key' '$T/state/keys/jedi.test.vrf-key' | sort -u)\" = '0 600' ]"
 	ok "the daemon's user cannot read them" bash -c \
-		"! setpriv --reuid=65534 --regid=65534 --clear-groups cat '$T/state/kt/jedi.test.log-key' '$T/state/kt/jedi.test.vrf-key' 2>/dev/null"
+		"! setpriv --reuid=65534 --regid=65534 --clear-groups cat '$T/state/keys/jedi.test.log-key' '$T/state/keys/jedi.test.vrf-key' 2>/dev/null"
 	ok "the database, the bundles' directory and the Maildir root are the daemon's user's" bash -c \
 		"[ \"\$(stat -c %u '$T/state' '$T/state/sealmaild.db' '$T/state/kt' '$T/mail' | sort -u)\" = 65534 ]"
 else
@@ -82,7 +83,7 @@ ok "it holds only its channels and its log: no file, no network socket" kh_fds_o
 
 # The secret keys, as the files hold them: the VRF key in hex, the log key's
 # Ed25519 seed inside its base64 signer key.
-python3 - "$T/state/kt/jedi.test.vrf-key" "$T/state/kt/jedi.test.log-key" >"$T/secrets" <<'PY'
+python3 - "$T/state/keys/jedi.test.vrf-key" "$T/state/keys/jedi.test.log-key" >"$T/secrets" <<'PY'
 import base64, sys
 print(open(sys.argv[1]).read().strip())
 print(base64.b64decode(open(sys.argv[2]).read().strip().split('+', 4)[4])[1:33].hex())
@@ -148,13 +149,24 @@ SEALMAIL_TEST_KEYHOLDER_GARBAGE=1 timeout 20 "$SEALMAILD_DISHONEST" serve -f "$T
 ok "a malformed message to the key holder is fatal to it: the daemon stops, exit 70" test "$st" = 70
 ok "with a clear log line" grep -q "key holder: a malformed request; stopping" "$T/garbage.log"
 
+VKEY=$(D log-key jedi.test)
+mv "$T/state/keys/"* "$T/state/kt/" && rmdir "$T/state/keys"
+ok "key files of the older layout (in kt/) move to keys/ and stay the same keys" bash -c \
+	"[ \"\$('$SEALMAILD' log-key jedi.test -f '$T/sealmaild.conf')\" = '$VKEY' ] && [ -f '$T/state/keys/jedi.test.log-key' ] && [ -f '$T/state/keys/jedi.test.vrf-key' ] && ! ls '$T/state/kt/' | grep -q -- -key"
+
 if [ -n "$REAL_ROOT" ]; then
-	chown nobody "$T/state/kt/jedi.test.vrf-key"
+	chown nobody "$T/state/keys"
+	st=0
+	timeout 20 "$SEALMAILD" serve -f "$T/sealmaild.conf" 2>"$T/dir-owner.log" || st=$?
+	ok "a keys' directory that is not the key holder's own is refused: the daemon does not start" test "$st" = 70
+	ok "and says why" grep -q "key holder: .*/keys: not this user's own or open to others" "$T/dir-owner.log"
+	chown root "$T/state/keys"
+	chown nobody "$T/state/keys/jedi.test.vrf-key"
 	st=0
 	timeout 20 "$SEALMAILD" serve -f "$T/sealmaild.conf" 2>"$T/owner.log" || st=$?
 	ok "a key file that is not the key holder's own is refused: the daemon does not start" test "$st" = 70
 	ok "and says why, without touching the file" bash -c \
-		"grep -q 'transparency keys of jedi.test in .*not this user.s own or open to others; it is never overwritten' '$T/owner.log' && [ \"\$(stat -c %u '$T/state/kt/jedi.test.vrf-key')\" = 65534 ]"
+		"grep -q 'transparency keys of jedi.test in .*not this user.s own or open to others; it is never overwritten' '$T/owner.log' && [ \"\$(stat -c %u '$T/state/keys/jedi.test.vrf-key')\" = 65534 ]"
 fi
 
 done_testing
