@@ -1,6 +1,7 @@
 /* keyholder.c: the key holder process and its clients (keyholder.h). */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -184,10 +185,15 @@ static int kh_load_domain(const char *dir, struct kh_domain *k)
 	return r;
 }
 
-/* Every descriptor but the log's and the channels' is closed: the key
- * holder must not hold the listening sockets or the store. */
+/* Every descriptor but the log's and the channels' is closed, and stdin
+ * and stdout become /dev/null: the key holder must not hold the listening
+ * sockets, the store, or whatever the daemon was started with. */
 static void kh_close_others(const int *keep, unsigned n)
 {
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (null < 0 || dup2(null, STDIN_FILENO) < 0 || dup2(null, STDOUT_FILENO) < 0)
+		kh_fatal("cannot open /dev/null");
+	close(null);
 	DIR *dir = opendir("/proc/self/fd");
 	struct dirent *e;
 	int fds[1024], nfds = 0, log_fd = daemon_log_fd();
@@ -239,11 +245,13 @@ static void kh_main(struct daemon *d, int *fds, unsigned n, pid_t parent)
 		}
 	}
 	tzset(); /* daemon_log's strftime reads the time zone file once, now */
+	pid_t self = getpid(); /* a system call the sandbox does not allow */
 	if (sandbox_keyholder(n + 8, &rep) < 0) {
 		daemon_log("key holder: cannot confine itself: %s", strerror(errno));
 		_exit(70);
 	}
-	daemon_log("key holder: %zu domain key set(s) loaded; confined by seccomp, %s%s", s.ndom,
+	daemon_log("key holder (pid %ld): %zu domain key set(s) loaded; confined by seccomp, %s%s",
+		   (long)self, s.ndom,
 		   rep.landlock_abi > 0 ? "Landlock (no filesystem access)" : "no Landlock (kernel)",
 		   rep.caps_dropped ? ", capabilities dropped" : "");
 	kh_serve(&s);

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sysexits.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -20,6 +21,7 @@
 
 #include "daemon.h"
 #include "keyholder.h"
+#include "sandbox.h"
 #include "delivery.h"
 #include "transparency.h"
 #include "mime.h"
@@ -142,6 +144,33 @@ static void daemon_free(struct daemon *d)
 	conf_free(d->conf);
 }
 
+/* The processes that talk to the network (this one and the workers it
+ * forks from now on) may change files only in the state directory and
+ * the Maildirs (sandbox.h). */
+static int daemon_confine(struct daemon *d)
+{
+	const char *dirs[CONF_DOMAINS_MAX + 1];
+	struct sandbox_report rep;
+	size_t n = 0;
+	dirs[n++] = d->conf->state_dir;
+	for (size_t i = 0; i < d->conf->ndomains && n < CONF_DOMAINS_MAX + 1; i++) {
+		const char *root = d->conf->domains[i].maildir_root;
+		if (mkdir(root, 0700) < 0 && errno != EEXIST) {
+			daemon_log("cannot create %s: %s", root, strerror(errno));
+			return -1;
+		}
+		dirs[n++] = root;
+	}
+	if (sandbox_network(dirs, n, &rep) < 0) {
+		daemon_log("cannot confine the network processes: %s", strerror(errno));
+		return -1;
+	}
+	daemon_log("network processes confined: seccomp, %s", rep.landlock_abi > 0
+		   ? "Landlock (changes only in the state directory and the Maildirs)"
+		   : "no Landlock (kernel)");
+	return 0;
+}
+
 static int cmd_serve(struct daemon *d)
 {
 	struct event *sigint = NULL, *sigterm = NULL;
@@ -163,7 +192,7 @@ static int cmd_serve(struct daemon *d)
 	if ((https_fd = daemon_listen(&d->conf->listen_https, "https")) < 0 ||
 	    (smtp_fd = daemon_listen(&d->conf->listen_smtp, "smtp")) < 0)
 		goto done;
-	if (privileges_drop(d) < 0)
+	if (privileges_drop(d) < 0 || daemon_confine(d) < 0)
 		goto done;
 	if (workers_start(d, https_fd, smtp_fd, https_workers()) < 0 || daemon_init(d) < 0)
 		goto done;

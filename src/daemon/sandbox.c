@@ -1,5 +1,6 @@
 /* sandbox.c: confining sealmaild's processes on Linux (sandbox.h). */
 #include <errno.h>
+#include <fcntl.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -112,6 +113,115 @@ static int seccomp_allow_only(const int *calls, size_t n)
 		errno = -r;
 		return -1;
 	}
+	return 0;
+}
+
+/* What a process talking to the network may change on disk: files and
+ * directories beneath the ones it is given, nothing else; and it may
+ * execute nothing. Reading is not restricted here: the key files are
+ * closed to it by their owner and mode. */
+static uint64_t landlock_write_rights(int abi)
+{
+	const uint64_t read = LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR;
+	return landlock_fs_rights(abi) & ~read;
+}
+
+/* Devices the libraries open for writing: Botan (librnp's) opens the
+ * random device read-write, librnp sends its diagnostics to the null one. */
+static const char *const writable_devices[] = {"/dev/null", "/dev/urandom"};
+
+static int landlock_allow_device(int ruleset, int abi, const char *path)
+{
+	struct landlock_path_beneath_attr pb = {
+		.allowed_access = LANDLOCK_ACCESS_FS_WRITE_FILE | (abi >= 5 ? LL_FS_IOCTL_DEV : 0),
+		.parent_fd = open(path, O_RDONLY | O_CLOEXEC),
+	};
+	if (pb.parent_fd < 0)
+		return errno == ENOENT ? 0 : -1;
+	int r = (int)syscall(SYS_landlock_add_rule, ruleset, LANDLOCK_RULE_PATH_BENEATH, &pb, 0);
+	close(pb.parent_fd);
+	return r;
+}
+
+static int landlock_write_only_beneath(int abi, const char *const *dirs, size_t n)
+{
+	struct landlock_ruleset_attr attr;
+	memset(&attr, 0, sizeof(attr));
+	attr.handled_access_fs = landlock_write_rights(abi);
+	int fd = (int)syscall(SYS_landlock_create_ruleset, &attr, sizeof(attr), 0);
+	if (fd < 0)
+		return -1;
+	int r = 0;
+	for (size_t i = 0; r == 0 && i < n; i++) {
+		struct landlock_path_beneath_attr pb = {
+			.allowed_access = attr.handled_access_fs & ~(uint64_t)LANDLOCK_ACCESS_FS_EXECUTE,
+			.parent_fd = open(dirs[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC),
+		};
+		r = pb.parent_fd < 0 ? -1
+				     : (int)syscall(SYS_landlock_add_rule, fd, LANDLOCK_RULE_PATH_BENEATH, &pb, 0);
+		if (pb.parent_fd >= 0)
+			close(pb.parent_fd);
+	}
+	for (size_t i = 0; r == 0 && i < sizeof(writable_devices) / sizeof(writable_devices[0]); i++)
+		r = landlock_allow_device(fd, abi, writable_devices[i]);
+	if (r == 0)
+		r = (int)syscall(SYS_landlock_restrict_self, fd, 0);
+	int saved = errno;
+	close(fd);
+	errno = saved;
+	return r;
+}
+
+/* What no process that talks to the network ever does: run a program,
+ * look into or change another process, the kernel, the mounts, the
+ * namespaces, the clock or its own identity. */
+static const int network_forbidden[] = {
+	SCMP_SYS(execve), SCMP_SYS(execveat), SCMP_SYS(process_vm_readv),
+#if !SANDBOX_SANITIZED_PTRACE
+	SCMP_SYS(ptrace),
+#endif
+	SCMP_SYS(process_vm_writev), SCMP_SYS(kcmp), SCMP_SYS(mount), SCMP_SYS(umount2),
+	SCMP_SYS(pivot_root), SCMP_SYS(chroot), SCMP_SYS(setns), SCMP_SYS(unshare),
+	SCMP_SYS(init_module), SCMP_SYS(finit_module), SCMP_SYS(delete_module), SCMP_SYS(kexec_load),
+	SCMP_SYS(kexec_file_load), SCMP_SYS(reboot), SCMP_SYS(swapon), SCMP_SYS(swapoff), SCMP_SYS(bpf),
+	SCMP_SYS(perf_event_open), SCMP_SYS(keyctl), SCMP_SYS(add_key), SCMP_SYS(request_key),
+	SCMP_SYS(userfaultfd), SCMP_SYS(acct), SCMP_SYS(settimeofday), SCMP_SYS(clock_settime),
+	SCMP_SYS(adjtimex), SCMP_SYS(clock_adjtime), SCMP_SYS(iopl), SCMP_SYS(ioperm),
+	SCMP_SYS(quotactl), SCMP_SYS(syslog), SCMP_SYS(vhangup), SCMP_SYS(open_by_handle_at),
+	SCMP_SYS(name_to_handle_at), SCMP_SYS(fanotify_init), SCMP_SYS(personality),
+	SCMP_SYS(setuid), SCMP_SYS(setgid), SCMP_SYS(setreuid), SCMP_SYS(setregid),
+	SCMP_SYS(setresuid), SCMP_SYS(setresgid), SCMP_SYS(setgroups), SCMP_SYS(setfsuid),
+	SCMP_SYS(setfsgid), SCMP_SYS(capset), SCMP_SYS(io_uring_setup), SCMP_SYS(io_uring_enter),
+	SCMP_SYS(io_uring_register),
+};
+
+static int seccomp_forbid(const int *calls, size_t n)
+{
+	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+	int r = ctx == NULL ? -ENOMEM : 0;
+	for (size_t i = 0; r == 0 && i < n; i++)
+		r = seccomp_rule_add(ctx, SCMP_ACT_KILL_PROCESS, calls[i], 0);
+	if (r == 0)
+		r = seccomp_load(ctx);
+	seccomp_release(ctx);
+	if (r < 0) {
+		errno = -r;
+		return -1;
+	}
+	return 0;
+}
+
+int sandbox_network(const char *const *write_dirs, size_t n, struct sandbox_report *ret)
+{
+	struct sandbox_report rep = {landlock_abi(), 0};
+	struct rlimit no_core = {0, 0};
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || setrlimit(RLIMIT_CORE, &no_core) < 0)
+		return -1;
+	if (rep.landlock_abi > 0 && landlock_write_only_beneath(rep.landlock_abi, write_dirs, n) < 0)
+		return -1;
+	if (seccomp_forbid(network_forbidden, sizeof(network_forbidden) / sizeof(network_forbidden[0])) < 0)
+		return -1;
+	*ret = rep;
 	return 0;
 }
 

@@ -3,10 +3,36 @@
  * sandbox_keyholder() is the key holder's confinement, applied once its
  * keys are loaded and before it reads its first request: from then on it
  * can only receive and send on the sockets it already holds, write its
- * log, manage its own memory, and exit. Each step is one call here so
- * that tests/unit/test_sandbox.c proves the same code the daemon runs. */
+ * log, manage its own memory, and exit.
+ *
+ * sandbox_network() confines the processes that talk to the network (the
+ * main process, and the HTTPS workers forked from it inherit it), applied
+ * once they run as the configured user and before they serve: they may
+ * change files only beneath the state directory and the Maildir roots,
+ * and never execute a program, trace another process, or change the
+ * kernel, mounts, namespaces, clock or their identity. This one is a
+ * deny-list: the libraries they run (libevent, OpenSSL, SQLite, librnp,
+ * GMime, libcurl) need too much to list safely yet.
+ *
+ * Both are called here so that tests/unit/test_sandbox.c proves the same
+ * code the daemon runs. */
 #ifndef SEALMAIL_DAEMON_SANDBOX_H
 #define SEALMAIL_DAEMON_SANDBOX_H
+
+#include <stddef.h>
+
+/* In the AddressSanitizer test build, LeakSanitizer stops the world with
+ * ptrace when a process exits: there the network processes may trace. */
+#if defined(__SANITIZE_ADDRESS__)
+#define SANDBOX_SANITIZED_PTRACE 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SANDBOX_SANITIZED_PTRACE 1
+#endif
+#endif
+#ifndef SANDBOX_SANITIZED_PTRACE
+#define SANDBOX_SANITIZED_PTRACE 0
+#endif
 
 /* What the kernel offers, probed at run time. */
 struct sandbox_report {
@@ -22,5 +48,12 @@ struct sandbox_report {
  * -1 with errno set if a step the kernel supports failed; the caller must
  * then exit, never run unconfined. */
 int sandbox_keyholder(unsigned max_fds, struct sandbox_report *ret);
+
+/* No new privileges, no core files (they would hold the TLS key and
+ * mail), changes to the filesystem only beneath write_dirs (Landlock,
+ * where the kernel has it) and a seccomp filter that kills the process on
+ * the system calls listed in sandbox.c. -1 with errno set on failure; the
+ * caller must then exit. */
+int sandbox_network(const char *const *write_dirs, size_t n, struct sandbox_report *ret);
 
 #endif

@@ -302,6 +302,9 @@ static const struct pragma pragmas[] = {
 	{"PRAGMA synchronous = FULL", "PRAGMA synchronous", "2"},
 	{"PRAGMA foreign_keys = ON", "PRAGMA foreign_keys", "1"},
 	{"PRAGMA trusted_schema = OFF", "PRAGMA trusted_schema", "0"},
+	/* temporary tables and statement journals in memory: sealmaild may
+	 * write nowhere but its state directory (src/daemon/sandbox.h) */
+	{"PRAGMA temp_store = MEMORY", "PRAGMA temp_store", "2"},
 };
 
 static int db_configure(store *s)

@@ -34,16 +34,17 @@ sealmaild_start
 
 # children PID: the processes whose parent is PID.
 children() { awk -v p="$1" '$4 == p { print $1 }' /proc/[0-9]*/stat 2>/dev/null; }
-confined() { grep -q '^Seccomp:[[:space:]]*2$' "/proc/$1/status"; }
-KH= WORKERS=
-for c in $(children "$DPID"); do
-	if confined "$c"; then KH="$KH $c"; else WORKERS="$WORKERS $c"; fi
+KH=$(sed -n 's/.*key holder (pid \([0-9]*\)).*/\1/p' "$T/sealmaild.log" | head -n 1)
+WORKERS=$(children "$DPID" | grep -vx "$KH")
+ok "the key holder runs beside the daemon, and logs how it is confined" bash -c \
+	"[ -n '$KH' ] && grep -q '^PPid:[[:space:]]*$DPID$' /proc/$KH/status && grep -q 'key holder (pid $KH): 1 domain key set(s) loaded; confined by seccomp' '$T/sealmaild.log'"
+ok "it has a seccomp filter, no new privileges and no capabilities" bash -c \
+	"grep -q '^Seccomp:[[:space:]]*2$' /proc/$KH/status && grep -q '^NoNewPrivs:[[:space:]]*1$' /proc/$KH/status && grep -q '^CapEff:[[:space:]]*0*$' /proc/$KH/status && grep -q '^CapPrm:[[:space:]]*0*$' /proc/$KH/status"
+for p in "$DPID" $WORKERS; do
+	ok "network process $p has a seccomp filter and no new privileges" bash -c \
+		"grep -q '^Seccomp:[[:space:]]*2$' /proc/$p/status && grep -q '^NoNewPrivs:[[:space:]]*1$' /proc/$p/status"
 done
-KH=${KH# }
-ok "one key holder runs beside the daemon" test "$(echo "$KH" | wc -w)" = 1
-ok "it has no new privileges and no capabilities" bash -c \
-	"grep -q '^NoNewPrivs:[[:space:]]*1$' /proc/$KH/status && grep -q '^CapEff:[[:space:]]*0*$' /proc/$KH/status && grep -q '^CapPrm:[[:space:]]*0*$' /proc/$KH/status"
-ok "the daemon logs how it is confined" grep -q "key holder: 1 domain key set(s) loaded; confined by seccomp" "$T/sealmaild.log"
+ok "the daemon logs how the network processes are confined" grep -q "network processes confined: seccomp, " "$T/sealmaild.log"
 
 uid_of() { awk '/^Uid:/ { print $2 }' "/proc/$1/status"; }
 if [ -n "$REAL_ROOT" ]; then

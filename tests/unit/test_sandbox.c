@@ -1,13 +1,21 @@
-/* test_sandbox: the key holder's confinement (src/daemon/sandbox.c), the
- * same function sealmaild runs. Each case forks a child that confines
- * itself and then tries one thing: what the key holder does must work,
- * anything else must kill it with SIGSYS. */
+/* test_sandbox: sealmaild's confinements (src/daemon/sandbox.c), the same
+ * functions sealmaild runs. Each case forks a child that confines itself
+ * and then tries one thing.
+ *   key holder: what it does must work, anything else must kill it with
+ *               SIGSYS;
+ *   network processes: changes inside their directories work, outside
+ *               them fail (Landlock), reading works, and running a
+ *               program, tracing, new namespaces or a new identity kill
+ *               them. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdint.h>
 #include <sys/mman.h>
+#include <sys/ptrace.h>
+#include <sys/stat.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -175,8 +183,165 @@ static void the_kernel_reports_the_confinement(void)
 	close(sync[0]);
 }
 
+/* ---- the network processes ---- */
+
+static char inside[64], outside[64];
+
+/* Runs fn in a child confined by sandbox_network({inside}); returns its
+ * wait status. */
+static int run_network(int (*fn)(void))
+{
+	int status = 0;
+	pid_t pid = fork();
+	if (pid == 0) {
+		const char *dirs[] = {inside};
+		struct sandbox_report rep;
+		if (sandbox_network(dirs, 1, &rep) < 0)
+			_exit(100);
+		_exit(fn());
+	}
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	return status;
+}
+
+static int exited_zero(int status)
+{
+	if (!WIFEXITED(status))
+		printf("# killed by signal %d\n", WIFSIGNALED(status) ? WTERMSIG(status) : -1);
+	else if (WEXITSTATUS(status) != 0)
+		printf("# exit status %d\n", WEXITSTATUS(status));
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+static int landlock_available(void)
+{
+	return syscall(SYS_landlock_create_ruleset, NULL, 0, 1UL /* VERSION */) > 0;
+}
+
+/* Delivery's moves: a file made, written, renamed and removed inside. */
+static int work_inside(void)
+{
+	char a[128], b[128], sub[128];
+	snprintf(a, sizeof(a), "%s/a", inside);
+	snprintf(b, sizeof(b), "%s/b", inside);
+	snprintf(sub, sizeof(sub), "%s/sub", inside);
+	int fd = open(a, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	if (fd < 0 || write(fd, "x", 1) != 1 || close(fd) < 0)
+		return 1;
+	if (rename(a, b) < 0 || unlink(b) < 0 || mkdir(sub, 0700) < 0 || rmdir(sub) < 0)
+		return 2;
+	return 0;
+}
+
+/* Reading anywhere, and the devices the libraries write to. */
+static int read_and_devices(void)
+{
+	char c;
+	int fd = open("/etc/passwd", O_RDONLY);
+	if (fd < 0 || read(fd, &c, 1) != 1 || close(fd) < 0)
+		return 1;
+	if ((fd = open("/dev/null", O_WRONLY)) < 0 || write(fd, "x", 1) != 1 || close(fd) < 0)
+		return 2;
+	if ((fd = open("/dev/urandom", O_RDWR)) < 0 || read(fd, &c, 1) != 1 || close(fd) < 0)
+		return 3;
+	return 0;
+}
+
+/* Each change outside must fail with EACCES. */
+static int change_outside(void)
+{
+	char path[128];
+	snprintf(path, sizeof(path), "%s/a", outside);
+	if (open(path, O_WRONLY | O_CREAT, 0600) >= 0 || errno != EACCES)
+		return 1;
+	snprintf(path, sizeof(path), "%s/kept", outside);
+	if (open(path, O_WRONLY) >= 0 || errno != EACCES)
+		return 2;
+	if (unlink(path) == 0 || errno != EACCES)
+		return 3;
+	snprintf(path, sizeof(path), "%s/sub", outside);
+	if (mkdir(path, 0700) == 0 || errno != EACCES)
+		return 4;
+	return 0;
+}
+
+static int net_exec(void)
+{
+	char *const argv[] = {"true", NULL};
+	execv("/bin/true", argv);
+	return 11;
+}
+
+static int net_ptrace(void)
+{
+	return ptrace(PTRACE_TRACEME, 0, NULL, NULL) == 0 ? 10 : 11;
+}
+
+static int net_unshare(void)
+{
+	return syscall(SYS_unshare, 0x40000000 /* CLONE_NEWNET */) == 0 ? 10 : 11;
+}
+
+static int net_setuid(void)
+{
+	return setuid(getuid()) == 0 ? 10 : 11;
+}
+
+static int net_fork_and_threads_allowed(void)
+{
+	pid_t pid = fork();
+	int status = 0;
+	if (pid == 0)
+		_exit(0);
+	return pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) ? 0 : 1;
+}
+
+static void network_changes_inside_work(void)
+{
+	CHECK(exited_zero(run_network(work_inside)));
+}
+
+static void network_reads_and_devices_work(void)
+{
+	CHECK(exited_zero(run_network(read_and_devices)));
+}
+
+static void network_changes_outside_fail(void)
+{
+	if (!landlock_available()) {
+		printf("# SKIP: no Landlock in this kernel\n");
+		return;
+	}
+	CHECK(exited_zero(run_network(change_outside)));
+	char path[128];
+	snprintf(path, sizeof(path), "%s/kept", outside);
+	CHECK(access(path, F_OK) == 0);
+}
+
+static void network_forbidden_calls_kill(void)
+{
+	CHECK(killed_by_sigsys(run_network(net_exec)));
+	if (SANDBOX_SANITIZED_PTRACE)
+		printf("# ptrace is left to LeakSanitizer in this build\n");
+	else
+		CHECK(killed_by_sigsys(run_network(net_ptrace)));
+	CHECK(killed_by_sigsys(run_network(net_unshare)));
+	CHECK(killed_by_sigsys(run_network(net_setuid)));
+	CHECK(exited_zero(run_network(net_fork_and_threads_allowed)));
+}
+
 int main(void)
 {
+	snprintf(inside, sizeof(inside), "/tmp/sm-sandbox-in.XXXXXX");
+	snprintf(outside, sizeof(outside), "/tmp/sm-sandbox-out.XXXXXX");
+	if (mkdtemp(inside) == NULL || mkdtemp(outside) == NULL)
+		return 1;
+	char kept[128];
+	snprintf(kept, sizeof(kept), "%s/kept", outside);
+	int fd = open(kept, O_WRONLY | O_CREAT, 0600);
+	if (fd < 0 || close(fd) < 0)
+		return 1;
 	if (sodium_init() < 0)
 		return 1;
 	RUN(what_the_key_holder_does_still_works);
@@ -187,5 +352,12 @@ int main(void)
 	RUN(signalling_another_process_kills_it);
 	RUN(asking_its_identity_kills_it);
 	RUN(the_kernel_reports_the_confinement);
+	RUN(network_changes_inside_work);
+	RUN(network_reads_and_devices_work);
+	RUN(network_changes_outside_fail);
+	RUN(network_forbidden_calls_kill);
+	unlink(kept);
+	rmdir(outside);
+	rmdir(inside);
 	return check_done();
 }
