@@ -79,7 +79,10 @@ static int report(const char *address, const struct pgp_fpr *fpr, const struct b
 	}
 	cli_error("the directory refused the key (HTTP %ld): %.*s", f->status,
 		  (int)strcspn(said, "\n"), said);
-	return f->status == 403 || f->status == 401 ? EX_NOPERM : EX_DATAERR;
+	if (f->status == 403 || f->status == 401)
+		return EX_NOPERM;
+	/* the directory could not take it now (busy store, rate limit): try later */
+	return f->status >= 500 || f->status == 429 ? EX_TEMPFAIL : EX_DATAERR;
 }
 
 /* Whether the proof shows our key at the version we expect. */

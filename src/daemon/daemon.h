@@ -76,6 +76,13 @@ SSL_CTX *tls_server_ctx(const char *cert_file, const char *key_file);
  * non-blocking socket or -1 after logging why. */
 int daemon_listen(const struct conf_listen *l, const char *what);
 
+/* The store connection of an event loop (the main process's, a worker's):
+ * it waits at most LOOP_STORE_BUSY_MS for a lock another process holds
+ * (an epoch being committed), since every session of the loop waits with
+ * it; then the request fails with "try again later". -1 after logging. */
+#define LOOP_STORE_BUSY_MS 1000
+int daemon_store_open(struct daemon *d);
+
 /* Started as root with `user` configured: gives the state the daemon
  * writes to that user and becomes it (privileges.c). Otherwise logs what
  * it runs as. -1 after logging why. */

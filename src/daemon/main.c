@@ -104,14 +104,23 @@ static int daemon_prepare(struct daemon *d)
 	return kt_domains_init(d);
 }
 
-/* The parent's own state, made after the workers are forked. */
-static int daemon_init(struct daemon *d)
+int daemon_store_open(struct daemon *d)
 {
 	int r = store_open(d->conf->state_dir, &d->store);
+	if (r == 0)
+		r = store_set_busy_timeout(d->store, LOOP_STORE_BUSY_MS);
 	if (r < 0) {
 		daemon_log("cannot open the store in %s: %s", d->conf->state_dir, sm_strerror(r));
 		return -1;
 	}
+	return 0;
+}
+
+/* The parent's own state, made after the workers are forked. */
+static int daemon_init(struct daemon *d)
+{
+	if (daemon_store_open(d) < 0)
+		return -1;
 	if ((d->base = event_base_new()) == NULL)
 		return -1;
 	return 0;

@@ -42,6 +42,8 @@ struct conn {
 	bool closing; /* a last reply is being sent; free once it is out */
 	struct delivery_job *pending; /* a delivery the workers have not answered */
 	bool dead;    /* the connection is gone; free once pending is answered */
+	struct event *deadline;  /* conn_deadline */
+	struct timespec session_end; /* CLOCK_MONOTONIC */
 };
 
 static void conn_free(struct conn *c)
@@ -60,6 +62,8 @@ static void conn_free(struct conn *c)
 	bufferevent_free(c->bev);
 	if (!c->tls)
 		evutil_closesocket(c->fd);
+	if (c->deadline)
+		event_free(c->deadline);
 	smtp_session_free(c->s);
 	free(c);
 }
@@ -213,6 +217,25 @@ static void conn_timeouts(struct conn *c)
 	bufferevent_set_timeouts(c->bev, &tv, &tv);
 }
 
+/* The session's clock, against slowloris: a command must arrive whole
+ * within smtp-command-timeout of the reply before it, however slowly its
+ * bytes trickle in, and no session outlives smtp-session-timeout. (Between
+ * blocks of message data the bufferevent's idle time-out applies.)
+ * Re-armed whenever the session answers. */
+static void conn_deadline(struct conn *c)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	double left = (double)(c->session_end.tv_sec - now.tv_sec) +
+		      (double)(c->session_end.tv_nsec - now.tv_nsec) / 1e9;
+	if (smtp_session_wait(c->s) == SMTP_WAIT_COMMAND && c->d->conf->smtp_command_timeout < left)
+		left = c->d->conf->smtp_command_timeout;
+	if (left < 0)
+		left = 0;
+	struct timeval tv = {(time_t)left, (suseconds_t)((left - (double)(time_t)left) * 1e6)};
+	evtimer_add(c->deadline, &tv);
+}
+
 /* Moves the session's queued replies to the bufferevent. */
 static int flush_output(struct conn *c)
 {
@@ -222,12 +245,14 @@ static int flush_output(struct conn *c)
 		return 0;
 	if (bufferevent_write(c->bev, out, len) < 0)
 		return -1;
+	conn_deadline(c);
 	return smtp_session_output_consume(c->s, len);
 }
 
 static void on_read(struct bufferevent *bev, void *arg);
 static void on_write(struct bufferevent *bev, void *arg);
 static void on_event(struct bufferevent *bev, short what, void *arg);
+static int conn_expire(struct conn *c);
 
 /* RFC 3207: the reply to STARTTLS has been sent; the rest is TLS. The
  * plaintext bufferevent goes, and with it any bytes the client pipelined
@@ -304,19 +329,39 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 		/* the TLS handshake after STARTTLS finished */
 		if (smtp_session_starttls_done(c->s) < 0)
 			conn_close(c);
+		else
+			conn_deadline(c); /* the EHLO that follows is a command */
 		return;
 	}
-	if ((what & BEV_EVENT_TIMEOUT) && !c->closing) {
-		static const char bye[] = "421 4.4.2 idle for too long, closing\r\n";
-		struct timeval tv = {10, 0};
-		daemon_log("smtp: %s: time-out, closing", c->peer);
-		c->closing = true;
-		bufferevent_disable(c->bev, EV_READ);
-		bufferevent_set_timeouts(c->bev, NULL, &tv);
-		if (bufferevent_write(c->bev, bye, sizeof(bye) - 1) == 0)
-			return; /* on_write frees once it is out */
-	}
+	if ((what & BEV_EVENT_TIMEOUT) && conn_expire(c) == 0)
+		return;
 	conn_close(c);
+}
+
+/* 421, then close once it is out. -1 if c must be closed now instead. */
+static int conn_expire(struct conn *c)
+{
+	static const char bye[] = "421 4.4.2 too slow or too long, closing\r\n";
+	struct timeval tv = {10, 0};
+	if (c->closing)
+		return -1;
+	daemon_log("smtp: %s: time-out, closing", c->peer);
+	c->closing = true;
+	evtimer_del(c->deadline);
+	bufferevent_disable(c->bev, EV_READ);
+	bufferevent_set_timeouts(c->bev, NULL, &tv);
+	return bufferevent_write(c->bev, bye, sizeof(bye) - 1) == 0 ? 0 : -1;
+}
+
+static void on_deadline(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+	(void)fd;
+	(void)what;
+	if (c->dead || c->pending != NULL)
+		return; /* a delivery is being answered; the deadline comes back with its reply */
+	if (conn_expire(c) < 0)
+		conn_close(c);
 }
 
 static size_t sessions_from(const struct smtp *m, const char *peer)
@@ -385,13 +430,18 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
 	memcpy(c->peer, peer, sizeof(peer));
 	/* not CLOSE_ON_FREE: STARTTLS replaces this bufferevent, not the socket */
 	c->bev = bufferevent_socket_new(d->base, fd, 0);
-	if (c->bev == NULL || conn_session(c) < 0) {
+	c->deadline = evtimer_new(d->base, on_deadline, c);
+	if (c->bev == NULL || c->deadline == NULL || conn_session(c) < 0) {
 		if (c->bev)
 			bufferevent_free(c->bev);
+		if (c->deadline)
+			event_free(c->deadline);
 		evutil_closesocket(fd);
 		free(c);
 		return;
 	}
+	clock_gettime(CLOCK_MONOTONIC, &c->session_end);
+	c->session_end.tv_sec += d->conf->smtp_session_timeout;
 	c->next = m->conns;
 	if (m->conns)
 		m->conns->prev = c;

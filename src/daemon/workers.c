@@ -52,7 +52,7 @@ static void worker_main(struct daemon *d, unsigned slot, int https_fd, int close
 	d->workers = NULL;
 	keyholder_keep_only(d, KH_CHANNEL_WORKER + slot);
 	d->kh = keyholder_channel(d, KH_CHANNEL_WORKER + slot);
-	if ((d->base = event_base_new()) == NULL || store_open(d->conf->state_dir, &d->store) < 0 ||
+	if ((d->base = event_base_new()) == NULL || daemon_store_open(d) < 0 ||
 	    https_start(d, https_fd) < 0)
 		_exit(70);
 	term = evsignal_new(d->base, SIGTERM, on_worker_signal, d->base);

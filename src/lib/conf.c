@@ -71,6 +71,7 @@ static const struct directive directives[] = {
 	{"max-sessions-per-address", GLOBAL_AT(max_sessions_per_address), false, parse_count, 1, MANY},
 	{"smtp-command-timeout", GLOBAL_AT(smtp_command_timeout), false, parse_duration, 1, DAY},
 	{"smtp-data-timeout", GLOBAL_AT(smtp_data_timeout), false, parse_duration, 1, DAY},
+	{"smtp-session-timeout", GLOBAL_AT(smtp_session_timeout), false, parse_duration, 1, DAY},
 	{"http-request-timeout", GLOBAL_AT(http_request_timeout), false, parse_duration, 1, DAY},
 	{"epoch-interval", GLOBAL_AT(epoch_interval), false, parse_duration, 1, DAY},
 	{"lookup-rate", GLOBAL_AT(lookup_rate), false, parse_count, 1, 1000000000},
@@ -651,6 +652,7 @@ static void set_defaults(struct conf *c)
 	c->max_sessions_per_address = 20;
 	c->smtp_command_timeout = 5 * 60;
 	c->smtp_data_timeout = 10 * 60;
+	c->smtp_session_timeout = 30 * 60;
 	c->http_request_timeout = 10;
 	c->epoch_interval = 60;
 	c->lookup_rate = 600;

@@ -58,6 +58,7 @@ struct conf {
 	unsigned max_sessions_per_address; /* default 20, never above max_sessions */
 	unsigned smtp_command_timeout;   /* default 300 */
 	unsigned smtp_data_timeout;      /* default 600 */
+	unsigned smtp_session_timeout;   /* default 1800: no session lasts longer */
 	unsigned http_request_timeout;   /* default 10 */
 	unsigned epoch_interval;         /* default 60: pending key changes are committed this often */
 	unsigned lookup_rate;            /* key lookups a minute per client address; default 600 */

@@ -8,6 +8,7 @@ set -u
 : "${SEALMAIL:?SEALMAIL must point at the sealmail binary}"
 TAP_N=0
 TAP_FAILED=0
+TESTS_DIR=$(cd "$(dirname "$0")" && pwd) # this folder: helpers such as smtp.py
 T=$(mktemp -d /tmp/sm-it.XXXXXX)
 trap 'rm -rf "$T"' EXIT
 

@@ -15,30 +15,8 @@ sealmaild_conf "max-message-size 1M" "max-recipients 2000" "max-sessions 3000" \
 ulimit -n 8192
 sealmaild_start
 
-# py SCRIPT: runs a python3 snippet with a connected SMTP helper:
-#   c = conn(); c.send(b"..."); c.reply() -> (code, text); c.replies(n)
-cat >"$T/smtp.py" <<'PY'
-import socket
-class conn:
-    def __init__(self):
-        self.s = socket.create_connection(("127.0.0.1", 25), timeout=20)
-        self.f = self.s.makefile("rb")
-        self.greeting = self.reply()
-    def send(self, b):
-        self.s.sendall(b)
-    def reply(self):
-        lines = []
-        while True:
-            l = self.f.readline(1024)
-            if not l:
-                raise EOFError("connection closed")
-            lines.append(l)
-            if l[3:4] != b"-":
-                return int(l[:3]), b"".join(lines)
-    def replies(self, n):
-        return [self.reply() for _ in range(n)]
-PY
-py() { (cd "$T" && timeout 60 python3 -c "from smtp import conn
+# py SCRIPT: runs a python3 snippet with the SMTP helper of smtp.py.
+py() { (cd "$T" && PYTHONPATH="$TESTS_DIR" timeout 60 python3 -c "from smtp import conn
 $1"); }
 
 ok "commands before EHLO get 503" py '

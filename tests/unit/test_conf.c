@@ -104,6 +104,7 @@ static void defaults(void)
 	CHECK_INT(c->max_sessions_per_address, 20);
 	CHECK_INT(c->smtp_command_timeout, 300);
 	CHECK_INT(c->smtp_data_timeout, 600);
+	CHECK_INT(c->smtp_session_timeout, 1800);
 	CHECK_INT(c->http_request_timeout, 10);
 	CHECK_INT(c->ndomains, 1);
 	CHECK(c->domains[0].wkd && c->domains[0].mx);
