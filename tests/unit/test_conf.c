@@ -23,6 +23,7 @@ static void full_file(void)
 	static const char text[] =
 		"# every directive\n"
 		"state-dir /var/lib/sealmaild\n"
+		"user _sealmail-d.1\n"
 		"hostname MX.Jedi.Test\n"
 		"tls-certificate \"/etc/ssl/my certs/full chain.pem\"   # quoted: blanks\n"
 		"tls-key\t/etc/ssl/private/key.pem\n"
@@ -36,6 +37,7 @@ static void full_file(void)
 		"max-sessions-per-address 1000\n"
 		"smtp-command-timeout 2m\n"
 		"smtp-data-timeout 1h\n"
+		"smtp-session-timeout 45m\n"
 		"http-request-timeout 30\n"
 		"\n"
 		"domain Jedi.Test {\n"
@@ -54,6 +56,7 @@ static void full_file(void)
 	if (c == NULL)
 		return;
 	CHECK_STR(c->state_dir, "/var/lib/sealmaild");
+	CHECK_STR(c->user, "_sealmail-d.1");
 	CHECK_STR(c->hostname, "mx.jedi.test");
 	CHECK_STR(c->tls_certificate, "/etc/ssl/my certs/full chain.pem");
 	CHECK_STR(c->tls_key, "/etc/ssl/private/key.pem");
@@ -71,6 +74,7 @@ static void full_file(void)
 	CHECK_INT(c->max_sessions_per_address, 1000);
 	CHECK_INT(c->smtp_command_timeout, 120);
 	CHECK_INT(c->smtp_data_timeout, 3600);
+	CHECK_INT(c->smtp_session_timeout, 2700);
 	CHECK_INT(c->http_request_timeout, 30);
 	CHECK_INT(c->ndomains, 2);
 	CHECK_STR(c->domains[0].name, "jedi.test");
@@ -105,6 +109,7 @@ static void defaults(void)
 	CHECK_INT(c->smtp_command_timeout, 300);
 	CHECK_INT(c->smtp_data_timeout, 600);
 	CHECK_INT(c->smtp_session_timeout, 1800);
+	CHECK(c->user == NULL);
 	CHECK_INT(c->http_request_timeout, 10);
 	CHECK_INT(c->ndomains, 1);
 	CHECK(c->domains[0].wkd && c->domains[0].mx);
@@ -127,6 +132,7 @@ static void example_file(void)
 	if (err[0] != 0)
 		printf("# %s\n", err);
 	CHECK(c != NULL && conf_find_domain(c, "jedi.test") != NULL);
+	CHECK(c != NULL && c->user != NULL && strcmp(c->user, "sealmaild") == 0);
 	conf_free(c);
 	buf_free(&b);
 }
@@ -236,6 +242,10 @@ static void errors(void)
 		{REQ "listen smtp *:0\n" DOM, SM_EPARSE, "line 4: 'listen smtp': port must be 1 to 65535, not '0'"},
 		{REQ "listen smtp *:65536\n" DOM, SM_EPARSE,
 		 "line 4: 'listen smtp': port must be 1 to 65535, not '65536'"},
+		{REQ "user -root\n" DOM, SM_EPARSE, "line 4: 'user': invalid user name '-root'"},
+		{REQ "user mail/x\n" DOM, SM_EPARSE, "line 4: 'user': invalid user name 'mail/x'"},
+		{REQ "user abcdefghijklmnopqrstuvwxyz0123456\n" DOM, SM_EPARSE,
+		 "line 4: 'user': invalid user name 'abcdefghijklmnopqrstuvwxyz0123456'"},
 		{REQ "listen https example.org:443\n" DOM, SM_EPARSE,
 		 "line 4: 'listen https' needs *:PORT, IPV4:PORT or [IPV6]:PORT, not 'example.org:443'"},
 		{"state-dir var/lib/sealmaild\n", SM_EPARSE,
