@@ -34,6 +34,7 @@
 #include "cli.h"
 #include "kt_witness.h"
 #include "note.h"
+#include "sandbox.h"
 
 #define WITNESS_KEY "witness.key"
 #define WITNESS_LOGS "logs"
@@ -607,8 +608,16 @@ static int serve_loop(struct server *s, const char *host, ev_uint16_t port, size
 	sigs[1] = evsignal_new(s->base, SIGINT, on_signal, s->base);
 	if (sigs[0] == NULL || sigs[1] == NULL || event_add(sigs[0], NULL) < 0 || event_add(sigs[1], NULL) < 0)
 		goto done;
-	fprintf(cli_stderr(), "sealmail witness: listening on %s port %u, %zu logs\n", host,
-		(unsigned)port, s->logs.n);
+	/* From here it talks to the network: it may change files only in its
+	 * own directory, and never run a program (sandbox.h). */
+	const char *dirs[] = {s->dir};
+	struct sandbox_report rep;
+	if (sandbox_network(dirs, 1, &rep) < 0) {
+		cli_error("cannot confine the witness: %s", strerror(errno));
+		goto done;
+	}
+	fprintf(cli_stderr(), "sealmail witness: listening on %s port %u, %zu logs; confined by seccomp%s\n",
+		host, (unsigned)port, s->logs.n, rep.landlock_abi > 0 ? " and Landlock" : "");
 	fflush(cli_stderr());
 	st = event_base_dispatch(s->base) < 0 || s->failed ? EX_IOERR : 0;
 	fprintf(cli_stderr(), "sealmail witness: %s\n", st ? "stopped on an error" : "stopped");

@@ -163,6 +163,8 @@ size_is() { [ "$(curl -s "$URL/size/$ORIGIN")" = "$1" ]; }
 
 start
 ok "the server is up" kill -0 "$PID"
+ok "it is confined: a seccomp filter, no new privileges, and it says so" bash -c \
+	"grep -q '^Seccomp:[[:space:]]*2$' /proc/$PID/status && grep -q '^NoNewPrivs:[[:space:]]*1$' /proc/$PID/status && grep -q 'listening on 127.0.0.1 port $PORT, 1 logs; confined by seccomp' '$T/serve.log'"
 ok "a new log has size 0" size_is 0
 ok "a malformed request gets 400" post "$T/garbage" 400
 ok "an unknown origin gets 403" post "$T/other" 403 "unknown origin"

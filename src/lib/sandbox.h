@@ -1,25 +1,27 @@
-/* sandbox.h: confining sealmaild's processes on Linux (issue 5).
+/* sandbox.h: confining sealmail's network processes on Linux.
  *
  * sandbox_keyholder() is the key holder's confinement, applied once its
  * keys are loaded and before it reads its first request: from then on it
  * can only receive and send on the sockets it already holds, write its
  * log, manage its own memory, and exit.
  *
- * sandbox_network() confines the processes that talk to the network (the
- * main process, and the HTTPS workers forked from it inherit it), applied
- * once they run as the configured user and before they serve: they may
- * change files only beneath the state directory and the Maildir roots,
+ * sandbox_network() confines the processes that talk to the network
+ * (sealmaild's main process, and the HTTPS workers forked from it inherit
+ * it; `sealmail witness serve`), applied once they run as the configured
+ * user and before they serve: they may change files only beneath the
+ * directories they are given (the state directory, the Maildir roots),
  * and never execute a program, trace another process, or change the
  * kernel, mounts, namespaces, clock or their identity. This one is a
  * deny-list: the libraries they run (libevent, OpenSSL, SQLite, librnp,
  * GMime, libcurl) need too much to list safely yet.
  *
- * Both are called here so that tests/unit/test_sandbox.c proves the same
- * code the daemon runs. */
+ * tests/unit/test_sandbox.c proves the same functions the programs run. */
 #ifndef SEALMAIL_DAEMON_SANDBOX_H
 #define SEALMAIL_DAEMON_SANDBOX_H
 
 #include <stddef.h>
+
+#include "err.h"
 
 /* In the AddressSanitizer test build, LeakSanitizer stops the world with
  * ptrace when a process exits: there the network processes may trace. */
@@ -47,13 +49,13 @@ struct sandbox_report {
  * a seccomp allow-list that kills the process on any other system call.
  * -1 with errno set if a step the kernel supports failed; the caller must
  * then exit, never run unconfined. */
-int sandbox_keyholder(unsigned max_fds, struct sandbox_report *ret);
+int sandbox_keyholder(unsigned max_fds, struct sandbox_report *ret) SM_WUR;
 
 /* No new privileges, no core files (they would hold the TLS key and
  * mail), changes to the filesystem only beneath write_dirs (Landlock,
  * where the kernel has it) and a seccomp filter that kills the process on
  * the system calls listed in sandbox.c. -1 with errno set on failure; the
  * caller must then exit. */
-int sandbox_network(const char *const *write_dirs, size_t n, struct sandbox_report *ret);
+int sandbox_network(const char *const *write_dirs, size_t n, struct sandbox_report *ret) SM_WUR;
 
 #endif

@@ -1,4 +1,4 @@
-/* sandbox.c: confining sealmaild's processes on Linux (sandbox.h). */
+/* sandbox.c: confining sealmail's network processes on Linux (sandbox.h). */
 #include <errno.h>
 #include <fcntl.h>
 #include <stddef.h>
