@@ -27,7 +27,7 @@ JOBS=${JOBS:-1}
 case $JOBS in '' | *[!0-9]*) echo "$0: JOBS must be a number" >&2; exit 2 ;; esac
 
 mkdir -p "$work/obj" "$work/corpus" "$work/artifacts"
-deps="librnp gmime-3.0 libsodium sqlite3"
+deps="librnp gmime-3.0 libsodium sqlite3 libcrypto libseccomp"
 # shellcheck disable=SC2086
 libs=$(pkg-config --libs $deps)
 # shellcheck disable=SC2086 # word splitting of the flag lists is intended
