@@ -1,8 +1,11 @@
 /* workers.c: HTTPS worker processes. One event loop serves about 35,000
  * key lookups a second on one core; these let the key directory use the
  * others. Each worker is a fork of the daemon before its event loop
- * exists, holding the listening HTTPS socket, the TLS context and its own
- * store connection, and nothing of the SMTP side. */
+ * exists, holding the listening HTTPS socket, the TLS context, its own
+ * store connection and its own channel to the key holder, and nothing of
+ * the SMTP side; it inherits the main process's sandbox and narrows it
+ * to writing in the state directory only. The parent watches the key
+ * holder here too. */
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -15,6 +18,7 @@
 
 #include "daemon.h"
 #include "keyholder.h"
+#include "sandbox.h"
 
 #define WORKERS_MAX 64
 
@@ -52,6 +56,11 @@ static void worker_main(struct daemon *d, unsigned slot, int https_fd, int close
 	d->workers = NULL;
 	keyholder_keep_only(d, KH_CHANNEL_WORKER + slot);
 	d->kh = keyholder_channel(d, KH_CHANNEL_WORKER + slot);
+	/* the delivery threads of the main process are the Maildirs' one
+	 * writer: a worker may change files in the state directory only */
+	const char *state[] = {d->conf->state_dir};
+	if (sandbox_narrow_writes(state, 1) < 0)
+		_exit(70);
 	if ((d->base = event_base_new()) == NULL || daemon_store_open(d) < 0 ||
 	    https_start(d, https_fd) < 0)
 		_exit(70);

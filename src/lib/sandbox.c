@@ -225,6 +225,12 @@ int sandbox_network(const char *const *write_dirs, size_t n, struct sandbox_repo
 	return 0;
 }
 
+int sandbox_narrow_writes(const char *const *write_dirs, size_t n)
+{
+	int abi = landlock_abi();
+	return abi > 0 ? landlock_write_only_beneath(abi, write_dirs, n) : 0;
+}
+
 int sandbox_keyholder(unsigned max_fds, struct sandbox_report *ret)
 {
 	struct sandbox_report rep = {landlock_abi(), 0};

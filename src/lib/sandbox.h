@@ -58,4 +58,10 @@ int sandbox_keyholder(unsigned max_fds, struct sandbox_report *ret) SM_WUR;
  * caller must then exit. */
 int sandbox_network(const char *const *write_dirs, size_t n, struct sandbox_report *ret) SM_WUR;
 
+/* In a process already confined by sandbox_network, one more Landlock
+ * layer: changes only beneath write_dirs, which must be among the first
+ * ones (layers only ever narrow). 0 without doing anything where the
+ * kernel has no Landlock; -1 with errno set on failure. */
+int sandbox_narrow_writes(const char *const *write_dirs, size_t n) SM_WUR;
+
 #endif

@@ -319,6 +319,42 @@ static void network_changes_outside_fail(void)
 	CHECK(access(path, F_OK) == 0);
 }
 
+/* A worker's narrowing: confined to {inside, outside}, then narrowed to
+ * inside, it can no longer change anything in outside. */
+static int narrowed(void)
+{
+	const char *dirs[] = {inside};
+	char path[128];
+	int fd;
+	if (sandbox_narrow_writes(dirs, 1) < 0)
+		return 1;
+	snprintf(path, sizeof(path), "%s/n", inside);
+	if ((fd = open(path, O_WRONLY | O_CREAT, 0600)) < 0 || close(fd) < 0 || unlink(path) < 0)
+		return 2;
+	snprintf(path, sizeof(path), "%s/n", outside);
+	if (open(path, O_WRONLY | O_CREAT, 0600) >= 0 || errno != EACCES)
+		return 3;
+	return 0;
+}
+
+static void a_worker_narrows_its_writes(void)
+{
+	int status = 0;
+	if (!landlock_available()) {
+		printf("# SKIP: no Landlock in this kernel\n");
+		return;
+	}
+	pid_t pid = fork();
+	if (pid == 0) {
+		const char *dirs[] = {inside, outside};
+		struct sandbox_report rep;
+		_exit(sandbox_network(dirs, 2, &rep) < 0 ? 100 : narrowed());
+	}
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	CHECK(exited_zero(status));
+}
+
 static void network_forbidden_calls_kill(void)
 {
 	CHECK(killed_by_sigsys(run_network(net_exec)));
@@ -356,6 +392,7 @@ int main(void)
 	RUN(network_reads_and_devices_work);
 	RUN(network_changes_outside_fail);
 	RUN(network_forbidden_calls_kill);
+	RUN(a_worker_narrows_its_writes);
 	unlink(kept);
 	rmdir(outside);
 	rmdir(inside);
