@@ -168,6 +168,18 @@ if [ -n "$REAL_ROOT" ]; then
 	ok "a key file that is not the key holder's own is refused: the daemon does not start" test "$st" = 70
 	ok "and says why, without touching the file" bash -c \
 		"grep -q 'transparency keys of jedi.test in .*not this user.s own or open to others; it is never overwritten' '$T/owner.log' && [ \"\$(stat -c %u '$T/state/keys/jedi.test.vrf-key')\" = 65534 ]"
+	chown root "$T/state/keys/jedi.test.vrf-key"
 fi
+
+# A daemon that dropped root cannot signal its root key holder: SIGTERM
+# stops it all the same (the key holder leaves when its channels close).
+sealmaild_start
+KH=$(sed -n 's/.*key holder (pid \([0-9]*\)).*/\1/p' "$T/sealmaild.log" | tail -n 1)
+kill -TERM "$DPID"
+st=0
+timeout 20 tail --pid="$DPID" -f /dev/null || st=$?
+wait "$DPID" || st=$?
+ok "SIGTERM stops the daemon: exit 0" test "$st" = 0
+ok "and its key holder with it" bash -c "sleep 0.5; ! kill -0 $KH 2>/dev/null"
 
 done_testing
