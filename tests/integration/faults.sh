@@ -8,7 +8,8 @@
 #     start, says why, and leaves the file as it was);
 #   - TLS handshakes of garbage, on HTTPS and after STARTTLS;
 #   - slowloris clients (a byte a second) on SMTP and HTTPS are cut off
-#     after their time-outs while everyone else is served.
+#     after their time-outs while everyone else is served, and one that
+#     trickles its message is cut off when its session's time is up.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/netns.sh"
 netns_enter "$@"
@@ -17,7 +18,7 @@ netns_enter "$@"
 netns_hosts "127.0.0.1 openpgpkey.jedi.test jedi.test mail.jedi.test"
 netns_ca
 netns_cert jedi openpgpkey.jedi.test jedi.test mail.jedi.test
-sealmaild_conf "smtp-command-timeout 3s" "http-request-timeout 3s"
+sealmaild_conf "smtp-command-timeout 3s" "http-request-timeout 3s" "smtp-session-timeout 8s"
 D() { "$SEALMAILD" "$@" -f "$T/sealmaild.conf"; }
 D user add luke@jedi.test >/dev/null
 TOKEN=$(D user add leia@jedi.test | awk '/^publish token/ { print $NF }')
@@ -103,6 +104,18 @@ while time.time() - start < 20 and len(closed) < 100:
     time.sleep(1)
 assert served, "nobody else was served"
 assert len(closed) == 100, "%d of 100 slow clients still connected after 20 s" % (100 - len(closed))'
+ok "a client trickling its message a byte a second gets 421 when the session's 8 s are up" py '
+import select, time
+c = conn(); start = time.time()
+c.send(b"EHLO x\r\nMAIL FROM:<lea@rebels.test>\r\nRCPT TO:<luke@jedi.test>\r\nDATA\r\n"); c.replies(4)
+code = 0
+while time.time() - start < 30 and code == 0:
+    try: c.send(b"x")
+    except OSError: pass
+    if select.select([c.s], [], [], 1.0)[0]:
+        code = c.reply()[0]
+elapsed = time.time() - start
+assert code == 421 and 7 <= elapsed < 15, (code, elapsed)'
 ok "the MX delivers after the slowloris" deliver
 
 kill "$DPID"
