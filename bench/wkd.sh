@@ -23,7 +23,8 @@ netns_hosts "127.0.0.1 openpgpkey.jedi.test" "127.0.0.2 nginx.jedi.test"
 netns_ca
 netns_cert jedi openpgpkey.jedi.test nginx.jedi.test
 mkdir -p "$T/www/.well-known/openpgpkey/jedi.test/hu"
-sealmaild_conf "max-sessions 1000" "max-sessions-per-address 1000" "lookup-rate 1000000000"
+sealmaild_conf "max-sessions 1000" "max-sessions-per-address 1000" "lookup-rate 1000000000" \
+	"max-https-connections-per-address 1000"
 token=$("$SEALMAILD" user add luke@jedi.test -f "$T/sealmaild.conf" | awk '/^publish token/ { print $NF }')
 sealmaild_start 443
 SEALMAIL_HOME=$T/luke "$SEALMAIL" keygen luke@jedi.test >/dev/null

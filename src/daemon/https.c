@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <time.h>
 #include <string.h>
+#include <netinet/in.h>
 #include <sys/queue.h>
 
 #include <event2/buffer.h>
@@ -24,8 +25,18 @@
 
 #define PUBLISH_PATH "/sealmail/v1/publish"
 
+/* A connection that has sent a request, counted against the caps
+ * (max-https-connections and its per-address share) until it closes. */
+struct https_conn {
+	struct evhttp_connection *evcon;
+	char peer[INET6_ADDRSTRLEN];
+	struct https_conn *next, *prev;
+};
+
 struct https {
 	struct evhttp *http;
+	struct https_conn *conns;
+	size_t nconns;
 };
 
 static int served(void *ctx, const char *domain)
@@ -227,11 +238,61 @@ done:
  * every new connection pays a full handshake. Say goodbye properly. */
 static void on_close(struct evhttp_connection *evcon, void *arg)
 {
+	struct daemon *d = arg;
+	struct https *h = d->https;
 	struct bufferevent *bev = evhttp_connection_get_bufferevent(evcon);
 	SSL *ssl = bev ? bufferevent_openssl_get_ssl(bev) : NULL;
-	(void)arg;
 	if (ssl != NULL && SSL_is_init_finished(ssl))
 		SSL_shutdown(ssl);
+	for (struct https_conn *c = h != NULL ? h->conns : NULL; c != NULL; c = c->next) {
+		if (c->evcon != evcon)
+			continue;
+		if (c->prev)
+			c->prev->next = c->next;
+		else
+			h->conns = c->next;
+		if (c->next)
+			c->next->prev = c->prev;
+		h->nconns--;
+		free(c);
+		return;
+	}
+}
+
+/* 1 if req's connection is counted (now or before) within the caps; else
+ * req was answered 503 and its connection closes. */
+static int conn_admitted(struct daemon *d, struct evhttp_request *req)
+{
+	struct https *h = d->https;
+	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
+	char *addr = NULL;
+	ev_uint16_t port = 0;
+	size_t from_peer = 0;
+	evhttp_connection_get_peer(evcon, &addr, &port);
+	const char *peer = addr != NULL ? addr : "-";
+	for (const struct https_conn *c = h->conns; c != NULL; c = c->next) {
+		if (c->evcon == evcon)
+			return 1;
+		from_peer += strcmp(c->peer, peer) == 0;
+	}
+	struct https_conn *c = NULL;
+	if (h->nconns < d->conf->max_https_connections &&
+	    from_peer < d->conf->max_https_connections_per_address)
+		c = calloc(1, sizeof(*c));
+	if (c == NULL) {
+		evhttp_add_header(evhttp_request_get_output_headers(req), "Connection", "close");
+		reply_text(req, 503, "too many connections from your address or in all; try again later\n");
+		return 0;
+	}
+	c->evcon = evcon;
+	snprintf(c->peer, sizeof(c->peer), "%s", peer);
+	c->next = h->conns;
+	if (h->conns)
+		h->conns->prev = c;
+	h->conns = c;
+	h->nconns++;
+	evhttp_connection_set_closecb(evcon, on_close, d);
+	return 1;
 }
 
 /* Key lookups (a WKD key, a lookup proof) are what enumerating a
@@ -265,7 +326,8 @@ static int lookup_allowed(struct daemon *d, struct evhttp_request *req)
 static void on_request(struct evhttp_request *req, void *arg)
 {
 	struct daemon *d = arg;
-	evhttp_connection_set_closecb(evhttp_request_get_connection(req), on_close, NULL);
+	if (!conn_admitted(d, req))
+		return;
 	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
 	const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
 	if (is_lookup(path) && !lookup_allowed(d, req))
@@ -328,7 +390,12 @@ void https_stop(struct daemon *d)
 	d->lookups = NULL;
 	if (d->https == NULL)
 		return;
-	evhttp_free(d->https->http);
+	evhttp_free(d->https->http); /* runs on_close for every connection */
+	while (d->https->conns != NULL) {
+		struct https_conn *c = d->https->conns;
+		d->https->conns = c->next;
+		free(c);
+	}
 	free(d->https);
 	d->https = NULL;
 }

@@ -69,6 +69,9 @@ static const struct directive directives[] = {
 	{"max-recipients", GLOBAL_AT(max_recipients), false, parse_count, 1, MANY},
 	{"max-sessions", GLOBAL_AT(max_sessions), false, parse_count, 1, MANY},
 	{"max-sessions-per-address", GLOBAL_AT(max_sessions_per_address), false, parse_count, 1, MANY},
+	{"max-https-connections", GLOBAL_AT(max_https_connections), false, parse_count, 1, MANY},
+	{"max-https-connections-per-address", GLOBAL_AT(max_https_connections_per_address), false,
+	 parse_count, 1, MANY},
 	{"smtp-command-timeout", GLOBAL_AT(smtp_command_timeout), false, parse_duration, 1, DAY},
 	{"smtp-data-timeout", GLOBAL_AT(smtp_data_timeout), false, parse_duration, 1, DAY},
 	{"smtp-session-timeout", GLOBAL_AT(smtp_session_timeout), false, parse_duration, 1, DAY},
@@ -601,6 +604,11 @@ static int cross_check(struct parser *p)
 		return fail_at(p, later(seen_line(p, "max-sessions"), seen_line(p, "max-sessions-per-address")),
 			       "'max-sessions-per-address' (%u) exceeds 'max-sessions' (%u)",
 			       c->max_sessions_per_address, c->max_sessions);
+	if (c->max_https_connections_per_address > c->max_https_connections)
+		return fail_at(p, later(seen_line(p, "max-https-connections"),
+					seen_line(p, "max-https-connections-per-address")),
+			       "'max-https-connections-per-address' (%u) exceeds 'max-https-connections' (%u)",
+			       c->max_https_connections_per_address, c->max_https_connections);
 	if (listen_overlap(&c->listen_https, &c->listen_smtp))
 		return fail_at(p, later(seen_line(p, "listen https"), seen_line(p, "listen smtp")),
 			       "'listen https' and 'listen smtp' overlap on port %u",
@@ -650,6 +658,8 @@ static void set_defaults(struct conf *c)
 	c->max_recipients = 100;
 	c->max_sessions = 500;
 	c->max_sessions_per_address = 20;
+	c->max_https_connections = 1000;
+	c->max_https_connections_per_address = 50;
 	c->smtp_command_timeout = 5 * 60;
 	c->smtp_data_timeout = 10 * 60;
 	c->smtp_session_timeout = 30 * 60;

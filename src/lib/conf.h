@@ -56,6 +56,8 @@ struct conf {
 	unsigned max_recipients;         /* default 100 */
 	unsigned max_sessions;           /* default 500 */
 	unsigned max_sessions_per_address; /* default 20, never above max_sessions */
+	unsigned max_https_connections;  /* default 1000, in each HTTPS process */
+	unsigned max_https_connections_per_address; /* default 50, never above the total */
 	unsigned smtp_command_timeout;   /* default 300 */
 	unsigned smtp_data_timeout;      /* default 600 */
 	unsigned smtp_session_timeout;   /* default 1800: no session lasts longer */

@@ -9,7 +9,8 @@
 #   - TLS handshakes of garbage, on HTTPS and after STARTTLS;
 #   - slowloris clients (a byte a second) on SMTP and HTTPS are cut off
 #     after their time-outs while everyone else is served, and one that
-#     trickles its message is cut off when its session's time is up.
+#     trickles its message is cut off when its session's time is up;
+#   - HTTPS connections over the per-address cap get 503.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/netns.sh"
 netns_enter "$@"
@@ -18,7 +19,8 @@ netns_enter "$@"
 netns_hosts "127.0.0.1 openpgpkey.jedi.test jedi.test mail.jedi.test"
 netns_ca
 netns_cert jedi openpgpkey.jedi.test jedi.test mail.jedi.test
-sealmaild_conf "smtp-command-timeout 3s" "http-request-timeout 3s" "smtp-session-timeout 8s"
+sealmaild_conf "smtp-command-timeout 3s" "http-request-timeout 3s" "smtp-session-timeout 8s" \
+	"max-https-connections-per-address 5"
 D() { "$SEALMAILD" "$@" -f "$T/sealmaild.conf"; }
 D user add luke@jedi.test >/dev/null
 TOKEN=$(D user add leia@jedi.test | awk '/^publish token/ { print $NF }')
@@ -117,6 +119,20 @@ while time.time() - start < 30 and code == 0:
 elapsed = time.time() - start
 assert code == 421 and 7 <= elapsed < 15, (code, elapsed)'
 ok "the MX delivers after the slowloris" deliver
+
+# ---- connection caps on HTTPS ----
+ok "of 12 kept-alive HTTPS connections from one address, those over the cap of 5 per process get 503" py '
+import http.client, ssl
+ctx = ssl.create_default_context(cafile="ca.crt")
+conns, codes = [], []
+for i in range(12):
+    c = http.client.HTTPSConnection("openpgpkey.jedi.test", 443, context=ctx, timeout=10)
+    c.request("GET", "/.well-known/openpgpkey/jedi.test/policy")
+    r = c.getresponse(); r.read(); codes.append(r.status); conns.append(c)
+served, refused = codes.count(200), codes.count(503)
+assert served + refused == 12 and served <= 10 and refused >= 2, codes'
+ok "once they are closed, the next one is served" curl -sf -o /dev/null \
+	https://openpgpkey.jedi.test/.well-known/openpgpkey/jedi.test/policy
 
 kill "$DPID"
 wait "$DPID"

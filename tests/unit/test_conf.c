@@ -35,6 +35,8 @@ static void full_file(void)
 		"max-recipients 250\n"
 		"max-sessions 1000\n"
 		"max-sessions-per-address 1000\n"
+		"max-https-connections 3000\n"
+		"max-https-connections-per-address 300\n"
 		"smtp-command-timeout 2m\n"
 		"smtp-data-timeout 1h\n"
 		"smtp-session-timeout 45m\n"
@@ -72,6 +74,8 @@ static void full_file(void)
 	CHECK_INT(c->max_recipients, 250);
 	CHECK_INT(c->max_sessions, 1000);
 	CHECK_INT(c->max_sessions_per_address, 1000);
+	CHECK_INT(c->max_https_connections, 3000);
+	CHECK_INT(c->max_https_connections_per_address, 300);
 	CHECK_INT(c->smtp_command_timeout, 120);
 	CHECK_INT(c->smtp_data_timeout, 3600);
 	CHECK_INT(c->smtp_session_timeout, 2700);
@@ -109,6 +113,8 @@ static void defaults(void)
 	CHECK_INT(c->smtp_command_timeout, 300);
 	CHECK_INT(c->smtp_data_timeout, 600);
 	CHECK_INT(c->smtp_session_timeout, 1800);
+	CHECK_INT(c->max_https_connections, 1000);
+	CHECK_INT(c->max_https_connections_per_address, 50);
 	CHECK(c->user == NULL);
 	CHECK_INT(c->http_request_timeout, 10);
 	CHECK_INT(c->ndomains, 1);
@@ -243,6 +249,8 @@ static void errors(void)
 		{REQ "listen smtp *:65536\n" DOM, SM_EPARSE,
 		 "line 4: 'listen smtp': port must be 1 to 65535, not '65536'"},
 		{REQ "user -root\n" DOM, SM_EPARSE, "line 4: 'user': invalid user name '-root'"},
+		{REQ "max-https-connections 10\nmax-https-connections-per-address 11\n" DOM, SM_EPARSE,
+		 "line 5: 'max-https-connections-per-address' (11) exceeds 'max-https-connections' (10)"},
 		{REQ "user mail/x\n" DOM, SM_EPARSE, "line 4: 'user': invalid user name 'mail/x'"},
 		{REQ "user abcdefghijklmnopqrstuvwxyz0123456\n" DOM, SM_EPARSE,
 		 "line 4: 'user': invalid user name 'abcdefghijklmnopqrstuvwxyz0123456'"},
