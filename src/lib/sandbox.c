@@ -41,20 +41,46 @@ static uint64_t landlock_fs_rights(int abi)
 	return r;
 }
 
-/* A ruleset that handles every filesystem right and grants none. */
-static int landlock_deny_all(int abi)
+/* A new ruleset handling the rights in handled; -1 with errno set. */
+static int landlock_ruleset(uint64_t handled)
 {
 	struct landlock_ruleset_attr attr;
 	memset(&attr, 0, sizeof(attr));
-	attr.handled_access_fs = landlock_fs_rights(abi);
-	int fd = (int)syscall(SYS_landlock_create_ruleset, &attr, sizeof(attr), 0);
-	if (fd < 0)
+	attr.handled_access_fs = handled;
+	return (int)syscall(SYS_landlock_create_ruleset, &attr, sizeof(attr), 0);
+}
+
+/* Grants rights beneath path (a directory, or one file) in ruleset. */
+static int landlock_allow(int ruleset, const char *path, int open_flags, uint64_t rights)
+{
+	struct landlock_path_beneath_attr pb = {
+		.allowed_access = rights,
+		.parent_fd = open(path, O_RDONLY | O_CLOEXEC | open_flags),
+	};
+	if (pb.parent_fd < 0)
 		return -1;
-	int r = (int)syscall(SYS_landlock_restrict_self, fd, 0);
+	int r = (int)syscall(SYS_landlock_add_rule, ruleset, LANDLOCK_RULE_PATH_BENEATH, &pb, 0);
+	close(pb.parent_fd);
+	return r;
+}
+
+/* Enforces ruleset on this process if r (the rules' outcome) is 0, and
+ * closes it; r, or -1 with errno set. */
+static int landlock_enforce(int ruleset, int r)
+{
+	if (r == 0)
+		r = (int)syscall(SYS_landlock_restrict_self, ruleset, 0);
 	int saved = errno;
-	close(fd);
+	close(ruleset);
 	errno = saved;
 	return r;
+}
+
+/* A ruleset that handles every filesystem right and grants none. */
+static int landlock_deny_all(int abi)
+{
+	int fd = landlock_ruleset(landlock_fs_rights(abi));
+	return fd < 0 ? -1 : landlock_enforce(fd, 0);
 }
 
 /* Empties the effective, permitted and inheritable sets (the ambient set
@@ -100,12 +126,15 @@ static const int keyholder_syscalls[] = {
 	SCMP_SYS(sigaltstack), SCMP_SYS(exit), SCMP_SYS(exit_group),
 };
 
-static int seccomp_allow_only(const int *calls, size_t n)
+/* Loads a filter: listed_action for the calls listed, default_action for
+ * every other; -1 with errno set on failure. */
+static int seccomp_load_list(uint32_t default_action, uint32_t listed_action, const int *calls,
+			     size_t n)
 {
-	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);
+	scmp_filter_ctx ctx = seccomp_init(default_action);
 	int r = ctx == NULL ? -ENOMEM : 0;
 	for (size_t i = 0; r == 0 && i < n; i++)
-		r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, calls[i], 0);
+		r = seccomp_rule_add(ctx, listed_action, calls[i], 0);
 	if (r == 0)
 		r = seccomp_load(ctx);
 	seccomp_release(ctx);
@@ -130,46 +159,20 @@ static uint64_t landlock_write_rights(int abi)
  * random device read-write, librnp sends its diagnostics to the null one. */
 static const char *const writable_devices[] = {"/dev/null", "/dev/urandom"};
 
-static int landlock_allow_device(int ruleset, int abi, const char *path)
-{
-	struct landlock_path_beneath_attr pb = {
-		.allowed_access = LANDLOCK_ACCESS_FS_WRITE_FILE | (abi >= 5 ? LL_FS_IOCTL_DEV : 0),
-		.parent_fd = open(path, O_RDONLY | O_CLOEXEC),
-	};
-	if (pb.parent_fd < 0)
-		return errno == ENOENT ? 0 : -1;
-	int r = (int)syscall(SYS_landlock_add_rule, ruleset, LANDLOCK_RULE_PATH_BENEATH, &pb, 0);
-	close(pb.parent_fd);
-	return r;
-}
-
 static int landlock_write_only_beneath(int abi, const char *const *dirs, size_t n)
 {
-	struct landlock_ruleset_attr attr;
-	memset(&attr, 0, sizeof(attr));
-	attr.handled_access_fs = landlock_write_rights(abi);
-	int fd = (int)syscall(SYS_landlock_create_ruleset, &attr, sizeof(attr), 0);
+	uint64_t rights = landlock_write_rights(abi);
+	uint64_t device = LANDLOCK_ACCESS_FS_WRITE_FILE | (abi >= 5 ? LL_FS_IOCTL_DEV : 0);
+	int fd = landlock_ruleset(rights);
 	if (fd < 0)
 		return -1;
 	int r = 0;
-	for (size_t i = 0; r == 0 && i < n; i++) {
-		struct landlock_path_beneath_attr pb = {
-			.allowed_access = attr.handled_access_fs & ~(uint64_t)LANDLOCK_ACCESS_FS_EXECUTE,
-			.parent_fd = open(dirs[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC),
-		};
-		r = pb.parent_fd < 0 ? -1
-				     : (int)syscall(SYS_landlock_add_rule, fd, LANDLOCK_RULE_PATH_BENEATH, &pb, 0);
-		if (pb.parent_fd >= 0)
-			close(pb.parent_fd);
-	}
+	for (size_t i = 0; r == 0 && i < n; i++)
+		r = landlock_allow(fd, dirs[i], O_DIRECTORY, rights & ~(uint64_t)LANDLOCK_ACCESS_FS_EXECUTE);
 	for (size_t i = 0; r == 0 && i < sizeof(writable_devices) / sizeof(writable_devices[0]); i++)
-		r = landlock_allow_device(fd, abi, writable_devices[i]);
-	if (r == 0)
-		r = (int)syscall(SYS_landlock_restrict_self, fd, 0);
-	int saved = errno;
-	close(fd);
-	errno = saved;
-	return r;
+		if ((r = landlock_allow(fd, writable_devices[i], 0, device)) < 0 && errno == ENOENT)
+			r = 0; /* a device this system lacks needs no rule */
+	return landlock_enforce(fd, r);
 }
 
 /* What no process that talks to the network ever does: run a program,
@@ -195,22 +198,6 @@ static const int network_forbidden[] = {
 	SCMP_SYS(io_uring_register),
 };
 
-static int seccomp_forbid(const int *calls, size_t n)
-{
-	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
-	int r = ctx == NULL ? -ENOMEM : 0;
-	for (size_t i = 0; r == 0 && i < n; i++)
-		r = seccomp_rule_add(ctx, SCMP_ACT_KILL_PROCESS, calls[i], 0);
-	if (r == 0)
-		r = seccomp_load(ctx);
-	seccomp_release(ctx);
-	if (r < 0) {
-		errno = -r;
-		return -1;
-	}
-	return 0;
-}
-
 int sandbox_network(const char *const *write_dirs, size_t n, struct sandbox_report *ret)
 {
 	struct sandbox_report rep = {landlock_abi(), 0};
@@ -219,7 +206,8 @@ int sandbox_network(const char *const *write_dirs, size_t n, struct sandbox_repo
 		return -1;
 	if (rep.landlock_abi > 0 && landlock_write_only_beneath(rep.landlock_abi, write_dirs, n) < 0)
 		return -1;
-	if (seccomp_forbid(network_forbidden, sizeof(network_forbidden) / sizeof(network_forbidden[0])) < 0)
+	if (seccomp_load_list(SCMP_ACT_ALLOW, SCMP_ACT_KILL_PROCESS, network_forbidden,
+			      sizeof(network_forbidden) / sizeof(network_forbidden[0])) < 0)
 		return -1;
 	*ret = rep;
 	return 0;
@@ -240,8 +228,8 @@ int sandbox_keyholder(unsigned max_fds, struct sandbox_report *ret)
 		return -1;
 	if (rep.landlock_abi > 0 && landlock_deny_all(rep.landlock_abi) < 0)
 		return -1;
-	if (seccomp_allow_only(keyholder_syscalls,
-			       sizeof(keyholder_syscalls) / sizeof(keyholder_syscalls[0])) < 0)
+	if (seccomp_load_list(SCMP_ACT_KILL_PROCESS, SCMP_ACT_ALLOW, keyholder_syscalls,
+			      sizeof(keyholder_syscalls) / sizeof(keyholder_syscalls[0])) < 0)
 		return -1;
 	*ret = rep;
 	return 0;
