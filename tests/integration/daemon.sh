@@ -64,10 +64,7 @@ ok "sealmail lookup finds Luke's key in sealmaild" bash -c "SEALMAIL_HOME=$LEA '
 # The MX.
 printf 'From: Lea <lea@rebels.test>\nTo: Luke <luke@jedi.test>\nSubject: The plans\n\nThey are in R2.\n' |
 	sm "$LEA" seal >"$T/sealed.eml"
-ok "swaks delivers Lea's sealed letter with STARTTLS" \
-	swaks --silent 2 --server 127.0.0.1:25 --tls --tls-verify --tls-ca-path "$T/ca.crt" \
-	--tls-sni mail.jedi.test --ehlo rebels.test --from lea@rebels.test --to luke@jedi.test \
-	--data "@$T/sealed.eml"
+ok "swaks delivers Lea's sealed letter with STARTTLS" swaks_deliver "$T/sealed.eml"
 ok "it is in Luke's Maildir, new/" bash -c "ls '$T/mail/luke/new/' | grep -q ."
 NEW=$(ls "$T/mail/luke/new/" | head -n 1)
 ok "sealmaild added Return-Path and its Received line (ESMTPS: it came over TLS)" bash -c \

@@ -38,11 +38,7 @@ sealmaild_start
 cat_status() { cat "$1"; return "$2"; }
 py() { (cd "$T" && PYTHONPATH="$TESTS_DIR" timeout 90 python3 -c "from smtp import conn
 $1"); }
-deliver() {
-	swaks --silent 2 --server 127.0.0.1:25 --tls --tls-verify --tls-ca-path "$T/ca.crt" \
-		--tls-sni mail.jedi.test --ehlo rebels.test --from lea@rebels.test --to luke@jedi.test \
-		--data "@$T/letter.eml"
-}
+deliver() { swaks_deliver "$T/letter.eml"; }
 in_new() { find "$T/mail/luke/new" -type f 2>/dev/null | wc -l; }
 
 # ---- the disk fills up ----

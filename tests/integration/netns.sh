@@ -72,6 +72,15 @@ sealmaild_domain() {
 	printf 'domain %s {\n\tmaildir-root %s\n}\n' "$1" "$2" >>"$T/sealmaild.conf"
 }
 
+# swaks_deliver FILE: swaks hands FILE, from lea@rebels.test to
+# luke@jedi.test, to the MX on 127.0.0.1:25 over STARTTLS verified against
+# the test CA (mail.jedi.test); its status is swaks's.
+swaks_deliver() {
+	swaks --silent 2 --server 127.0.0.1:25 --tls --tls-verify --tls-ca-path "$T/ca.crt" \
+		--tls-sni mail.jedi.test --ehlo rebels.test --from lea@rebels.test --to luke@jedi.test \
+		--data "@$1"
+}
+
 # sealmaild_start [PORT]: runs sealmaild with $T/sealmaild.conf in the
 # background (its pid in DPID, its log in $T/sealmaild.log) and waits until
 # it accepts connections on 127.0.0.1:PORT (default 25).

@@ -133,10 +133,7 @@ ok "HTTPS workers killed with SIGKILL are replaced, and lookups go on" bash -c \
 # ---- the key holder's end stops the daemon, losing nothing ----
 printf 'From: Lea <lea@rebels.test>\nTo: Luke <luke@jedi.test>\nSubject: before\n\nStill here.\n' |
 	sm "$LEA" seal >"$T/sealed.eml"
-ok "a letter is accepted before the key holder dies" \
-	swaks --silent 2 --server 127.0.0.1:25 --tls --tls-verify --tls-ca-path "$T/ca.crt" \
-	--tls-sni mail.jedi.test --ehlo rebels.test --from lea@rebels.test --to luke@jedi.test \
-	--data "@$T/sealed.eml"
+ok "a letter is accepted before the key holder dies" swaks_deliver "$T/sealed.eml"
 kill -9 "$KH"
 st=0
 timeout 20 tail --pid="$DPID" -f /dev/null || st=$?
