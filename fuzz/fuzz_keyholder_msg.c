@@ -20,14 +20,6 @@
 
 #define SENTINEL 0xa5
 
-static void fuzz_check(int ok, const char *what)
-{
-	if (!ok) {
-		fprintf(stderr, "fuzz_keyholder_msg: contract broken: %s\n", what);
-		abort();
-	}
-}
-
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;

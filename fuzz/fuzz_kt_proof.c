@@ -27,14 +27,6 @@
 static struct kt_trust trust;
 static struct kt_proof *proof;
 
-static void fuzz_check(int ok, const char *what)
-{
-	if (!ok) {
-		fprintf(stderr, "fuzz_kt_proof: contract broken: %s\n", what);
-		abort();
-	}
-}
-
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;

@@ -47,14 +47,6 @@
 #define FUZZ_NOW 1800000000u
 #define FUZZ_MAX (8u << 20)
 
-static void fuzz_check(int ok, const char *what)
-{
-	if (!ok) {
-		fprintf(stderr, "fuzz_kt_witness: contract broken: %s\n", what);
-		abort();
-	}
-}
-
 /* ---- the simulated log: a map, the epoch log's hashes, a signing key ---- */
 
 #define SIM_LEAVES 64

@@ -29,14 +29,6 @@
 static struct note_verifier fuzz_keys[3];
 static struct note_signer *fuzz_log, *fuzz_witness;
 
-static void fuzz_check(int ok, const char *what)
-{
-	if (!ok) {
-		fprintf(stderr, "fuzz_note: contract broken: %s\n", what);
-		abort();
-	}
-}
-
 /* The seeds are the byte tag repeated; fuzz/corpus/note was signed with them. */
 static struct note_signer *fuzz_signer(const char *name, uint8_t type, uint8_t tag)
 {

@@ -36,14 +36,6 @@ static uint8_t fuzz_hashes[FUZZ_LEVELS][FUZZ_TREE][TLOG_HASH_LEN];
 static uint64_t fuzz_count[FUZZ_LEVELS];
 static uint8_t fuzz_roots[FUZZ_TREE + 1][TLOG_HASH_LEN];
 
-static void fuzz_check(int ok, const char *what)
-{
-	if (!ok) {
-		fprintf(stderr, "fuzz_tlog: contract broken: %s\n", what);
-		abort();
-	}
-}
-
 static int fuzz_read(void *ctx, unsigned level, uint64_t index, uint8_t ret[TLOG_HASH_LEN])
 {
 	(void)ctx;

@@ -32,14 +32,6 @@ static const char fuzz_bad_policy[] = "no newline";
 /* Fixed for the whole process once LLVMFuzzerInitialize has run. */
 static char fuzz_luke[WKD_HASH_LEN + 1], fuzz_lea[WKD_HASH_LEN + 1];
 
-static void fuzz_check(int ok, const char *what)
-{
-	if (!ok) {
-		fprintf(stderr, "fuzz_wkd_http: contract broken: %s\n", what);
-		abort();
-	}
-}
-
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
