@@ -49,6 +49,8 @@ struct change {
 	char address[KT_ADDRESS_MAX];
 	uint8_t *cert;
 	size_t cert_len;
+	uint8_t *auth; /* NULL: the change carries no authorization */
+	size_t auth_len;
 	int64_t cert_version;
 	int has_leaf;
 	struct ptree_leaf old;
@@ -64,8 +66,10 @@ struct changes {
 
 static void changes_free(struct changes *cs)
 {
-	for (size_t i = 0; i < cs->n; i++)
+	for (size_t i = 0; i < cs->n; i++) {
 		free(cs->c[i].cert);
+		free(cs->c[i].auth);
+	}
 	free(cs->c);
 	memset(cs, 0, sizeof(*cs));
 }
@@ -89,6 +93,13 @@ static int collect(void *arg, const struct store_kt_change *sc)
 		return SM_ENOMEM;
 	memcpy(c->cert, sc->cert, sc->cert_len);
 	c->cert_len = sc->cert_len;
+	cs->n++; /* from here on changes_free frees what c holds */
+	if (sc->auth_len > 0) {
+		if ((c->auth = malloc(sc->auth_len)) == NULL)
+			return SM_ENOMEM;
+		memcpy(c->auth, sc->auth, sc->auth_len);
+		c->auth_len = sc->auth_len;
+	}
 	c->user_id = sc->user_id;
 	c->cert_version = sc->cert_version;
 	c->has_leaf = sc->has_leaf;
@@ -96,7 +107,6 @@ static int collect(void *arg, const struct store_kt_change *sc)
 	c->has_index = sc->has_index;
 	memcpy(c->idx, sc->idx, PTREE_IDX_LEN);
 	memcpy(c->vrf_proof, sc->vrf_proof, VRF_PROOF_LEN);
-	cs->n++;
 	return 0;
 }
 
@@ -193,7 +203,8 @@ static int commit_changes(store *s, struct kt_domain *k, struct changes *cs, uin
 			r = kt_delta_add(delta, c->idx, c->has_leaf ? &c->old : NULL, leaf.commitment);
 		if (r == 0)
 			r = store_kt_put_version(s, c->user_id, k->name, c->vrf_proof, &leaf, opening,
-						 c->cert, c->cert_len, c->cert_version);
+						 c->cert, c->cert_len, c->auth, c->auth_len,
+						 c->cert_version);
 		if (r == 0)
 			r = ptree_set(k->map, &leaf);
 	}

@@ -16,6 +16,7 @@
 
 #include "daemon.h"
 #include "keyholder.h"
+#include "publish.h"
 #include "rate.h"
 #include "kt.h"
 #include "store_kt.h"
@@ -135,42 +136,6 @@ static void reply_text(struct evhttp_request *req, int status, const char *text)
 		evbuffer_free(body);
 }
 
-/* The publisher's own certificate, reduced to the address's user ID;
- * SM_ENOTFOUND when it has no valid user ID for the address. */
-static int reduce_cert(const char *address, const uint8_t *data, size_t len, struct buf *ret,
-		       struct pgp_fpr *ret_fpr)
-{
-	pgp_ctx *scratch = NULL;
-	int r = pgp_ctx_new(&scratch);
-	if (r == 0)
-		r = pgp_import(scratch, data, len, PGP_IMPORT_PUBLIC, NULL);
-	if (r == 0)
-		r = pgp_find_by_address(scratch, address, false, ret_fpr);
-	if (r == 0)
-		r = pgp_export_for_address(scratch, ret_fpr, address, false, ret);
-	pgp_ctx_free(scratch);
-	return r;
-}
-
-/* The three ways a token can fail look alike to the client, so the
- * answer reveals neither which users exist nor which tokens were used. */
-static void publish_result(struct evhttp_request *req, int r, const char *address,
-			   const struct pgp_fpr *fpr)
-{
-	char text[160];
-	if (r == 0) {
-		daemon_log("https: published %s for %s", fpr->hex, address);
-		snprintf(text, sizeof(text), "accepted %s; served from the next epoch\n", fpr->hex);
-		reply_text(req, 200, text);
-	} else if (r == SM_EINVAL || r == SM_ENOTFOUND || r == SM_EEXIST) {
-		daemon_log("https: publish for %s refused: bad, used or unknown token", address);
-		reply_text(req, 403, "the token is not valid for this address (wrong or already used)\n");
-	} else {
-		daemon_log("https: publish for %s failed: %s", address, sm_strerror(r));
-		reply_text(req, 500, "the directory could not store the key; try again later\n");
-	}
-}
-
 /* Computes the address's VRF index now, so that its epoch need not (a
  * failure only costs the epoch that time). */
 static void index_address(struct daemon *d, const char *address)
@@ -198,39 +163,31 @@ static const char *bearer_token(struct evhttp_request *req)
 	return auth + 7;
 }
 
+/* A publish request (publish.c): with a token, a first publication; without
+ * one, an owner's change signed by a key served now. */
 static void handle_publish(struct daemon *d, struct evhttp_request *req, const char *query)
 {
 	struct evkeyvalq params;
-	struct buf cert;
-	struct pgp_fpr fpr;
-	const char *token = bearer_token(req), *address = NULL;
+	struct publish_answer ans;
+	const char *address = NULL, *token = bearer_token(req);
 	struct wkd_address a;
 	TAILQ_INIT(&params);
-	buf_init(&cert, STORE_CERT_MAX);
 	if (query != NULL && evhttp_parse_query_str(query, &params) == 0)
 		address = evhttp_find_header(&params, "address");
-	if (token == NULL || address == NULL || wkd_address_parse(address, &a) < 0 ||
-	    !served(d, a.domain)) {
-		reply_text(req, 400, "usage: POST " PUBLISH_PATH "?address=ADDRESS with "
-				     "Authorization: Bearer TOKEN and the certificate as the body\n");
-		goto done;
+	if (address == NULL || wkd_address_parse(address, &a) < 0 || !served(d, a.domain)) {
+		reply_text(req, 400, "usage: POST " PUBLISH_PATH "?address=ADDRESS with a sealmail "
+				     "publish request as the body (and Authorization: Bearer TOKEN "
+				     "for a first publication)\n");
+		evhttp_clear_headers(&params);
+		return;
 	}
 	struct evbuffer *in = evhttp_request_get_input_buffer(req);
 	size_t len = evbuffer_get_length(in);
 	const uint8_t *data = len ? evbuffer_pullup(in, -1) : NULL;
-	int r = reduce_cert(address, data, len, &cert, &fpr);
-	if (r < 0) {
-		reply_text(req, 400, "the body is not an OpenPGP certificate with a valid user ID "
-				     "for this address\n");
-		goto done;
-	}
-	r = store_publish(d->store, address, token, cert.data, cert.len);
-	if (r == 0)
+	if (publish_request(d, address, token, data, len, &ans) == 200 && token != NULL)
 		index_address(d, address);
-	publish_result(req, r, address, &fpr);
-done:
+	reply_text(req, ans.status, ans.text);
 	evhttp_clear_headers(&params);
-	buf_free(&cert);
 }
 
 /* libevent frees a TLS connection without a close_notify; clients then

@@ -154,6 +154,7 @@ static int parse_epoch(const char *s, uint64_t *ret)
 struct lookup {
 	struct kt_proof *p;
 	struct buf cert;
+	struct buf auth;
 	struct ptree_proof tp;
 	struct store_kt_user user;
 	int known;
@@ -203,9 +204,13 @@ static int lookup_fill(struct daemon *d, struct kt_domain *k, const struct bundl
 		p->found = KT_PRESENT;
 		p->counter = lk->tp.leaf.counter;
 		p->epoch = lk->tp.leaf.epoch;
-		r = store_kt_version(d->store, lk->user.user_id, p->counter, p->opening, &lk->cert);
+		r = store_kt_version(d->store, lk->user.user_id, p->counter, p->opening, &lk->cert,
+				     &lk->auth);
 		if (r < 0)
 			return r;
+		if (lk->auth.len > 0)
+			memcpy(p->auth, lk->auth.data, lk->auth.len);
+		p->auth_len = lk->auth.len;
 		p->key = lk->cert.data;
 		p->key_len = lk->cert.len;
 	} else {
@@ -238,6 +243,7 @@ static void handle_lookup(struct daemon *d, struct kt_domain *k, struct evhttp_r
 	TAILQ_INIT(&params);
 	memset(&lk, 0, sizeof(lk));
 	buf_init(&lk.cert, KT_PROOF_KEY_MAX);
+	buf_init(&lk.auth, KT_AUTH_MAX);
 	buf_init(&out, KT_PROOF_MAX);
 	const char *l = NULL, *s = NULL;
 	if (query != NULL && evhttp_parse_query_str(query, &params) == 0) {
@@ -270,6 +276,7 @@ static void handle_lookup(struct daemon *d, struct kt_domain *k, struct evhttp_r
 	}
 	evhttp_clear_headers(&params);
 	buf_free(&lk.cert);
+	buf_free(&lk.auth);
 	buf_free(&out);
 	free(lk.p);
 }

@@ -18,6 +18,7 @@ static const struct err_name err_names[] = {
 	{SM_ESECRET, "secret key material where only a public certificate is allowed"},
 	{SM_EAMBIG, "more than one match"},
 	{SM_ENOSECRET, "no secret key"},
+	{SM_ESTALE, "the state it builds on has changed"},
 };
 
 const char *sm_strerror(int err)

@@ -20,6 +20,7 @@ enum sm_err {
 	SM_ESECRET = -9,   /* secret key material where only public was allowed */
 	SM_EAMBIG = -10,   /* more than one candidate where one was required */
 	SM_ENOSECRET = -11, /* we hold no secret key for the address */
+	SM_ESTALE = -12,   /* built on a state that has changed since */
 };
 
 const char *sm_strerror(int err) SM_WUR;

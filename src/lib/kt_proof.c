@@ -18,120 +18,20 @@
 
 #include "b64.h"
 #include "num.h"
+#include "textline.h"
 
 #define PROOF_MAGIC "sealmail-lookup/v1"
 #define STATE_MAGIC "sealmail-kt-state/v1"
 #define PATH_PAIR_LEN (1 + PTREE_HASH_LEN)
 
-/* ---- text fields ---- */
-
-struct cur {
-	const uint8_t *p;
-	size_t len;
-	size_t off;
-};
-
-/* One line, without its newline; a line must end in one. */
-struct line {
-	const uint8_t *p;
-	size_t len;
-};
-
-static int cur_line(struct cur *c, struct line *ret)
-{
-	const uint8_t *nl = memchr(c->p + c->off, '\n', c->len - c->off);
-	if (nl == NULL)
-		return SM_EPARSE;
-	ret->p = c->p + c->off;
-	ret->len = (size_t)(nl - ret->p);
-	c->off += ret->len + 1;
-	return 0;
-}
-
-/* 1 if the next line starts with word (e.g. "path "); the cursor stays. */
-static int cur_peek(const struct cur *c, const char *word)
-{
-	size_t n = strlen(word);
-	return c->len - c->off >= n && memcmp(c->p + c->off, word, n) == 0;
-}
-
-/* Removes the leading word (e.g. "present ") from l. */
-static int line_strip(struct line *l, const char *word)
-{
-	size_t n = strlen(word);
-	if (l->len < n || memcmp(l->p, word, n) != 0)
-		return SM_EPARSE;
-	l->p += n;
-	l->len -= n;
-	return 0;
-}
-
-/* Takes the line "<word><rest>" and gives rest. */
-static int cur_take(struct cur *c, const char *word, struct line *ret_rest)
-{
-	struct line l;
-	if (cur_line(c, &l) < 0 || line_strip(&l, word) < 0)
-		return SM_EPARSE;
-	*ret_rest = l;
-	return 0;
-}
-
-/* Splits off the field before the next space of l. */
-static int field(struct line *l, struct line *ret_f)
-{
-	const uint8_t *sp = memchr(l->p, ' ', l->len);
-	if (sp == NULL)
-		return SM_EPARSE;
-	ret_f->p = l->p;
-	ret_f->len = (size_t)(sp - l->p);
-	l->len -= ret_f->len + 1;
-	l->p = sp + 1;
-	return 0;
-}
-
-/* A decimal field (num.h's rule). */
-static int parse_u64(struct line f, uint64_t *ret_v)
-{
-	return num_parse_dec(f.p, f.len, ret_v);
-}
-
-/* Base64 of exactly len bytes. */
-static int parse_b64(struct line f, uint8_t *out, size_t len)
-{
-	size_t got = 0;
-	if (f.len != B64_ENCODED_LEN(len) || b64_decode(f.p, f.len, out, len, &got) < 0 || got != len)
-		return SM_EPARSE;
-	return 0;
-}
-
-/* Base64 of a whole number of units of unit bytes, 1 to max units. */
-static int parse_b64_units(struct line f, uint8_t *out, size_t unit, size_t max, size_t *ret_n)
-{
-	size_t got = 0;
-	if (b64_decode(f.p, f.len, out, unit * max, &got) < 0 || got % unit != 0)
-		return SM_EPARSE;
-	*ret_n = got / unit;
-	return 0;
-}
-
-/* A field copied out as a C string (no NUL inside), at most max - 1 bytes. */
-static int field_cstr(struct line f, char *out, size_t max)
-{
-	if (f.len == 0 || f.len >= max || memchr(f.p, 0, f.len) != NULL)
-		return SM_EPARSE;
-	memcpy(out, f.p, f.len);
-	out[f.len] = 0;
-	return 0;
-}
-
 /* A log's vkey, spelled exactly as note_verifier_format writes it. The
  * name and the base64 are taken verbatim (strictly), so the one other
  * spelling note_verifier_parse takes is an upper-case key ID. */
-static int parse_log_key(struct line f, struct note_verifier *ret_v)
+static int parse_log_key(struct tl_line f, struct note_verifier *ret_v)
 {
 	char s[NOTE_VKEY_MAX + 1], id[9];
 	struct note_verifier v;
-	if (field_cstr(f, s, sizeof(s)) < 0 || note_verifier_parse(s, &v) < 0 ||
+	if (tl_cstr(f, s, sizeof(s)) < 0 || note_verifier_parse(s, &v) < 0 ||
 	    v.type != NOTE_KEY_ED25519)
 		return SM_EPARSE;
 	size_t nl = strlen(v.name);
@@ -142,66 +42,66 @@ static int parse_log_key(struct line f, struct note_verifier *ret_v)
 	return 0;
 }
 
-static int line_is(const struct line *l, const char *s)
-{
-	return l->len == strlen(s) && memcmp(l->p, s, l->len) == 0;
-}
-
 /* ---- parsing ---- */
 
-static int parse_address(struct cur *c, struct kt_proof *p)
+static int parse_address(struct tl_cur *c, struct kt_proof *p)
 {
-	struct line l;
+	struct tl_line l;
 	char canon[KT_ADDRESS_MAX];
-	if (cur_take(c, "address ", &l) < 0 || field_cstr(l, p->address, sizeof(p->address)) < 0 ||
+	if (tl_take(c, "address ", &l) < 0 || tl_cstr(l, p->address, sizeof(p->address)) < 0 ||
 	    kt_canonical_address(p->address, canon) < 0 || strcmp(canon, p->address) != 0)
 		return SM_EPARSE;
 	return 0;
 }
 
 /* "present <counter> <epoch>" "opening" "key" | "absent" "neighbour" | "empty" */
-static int parse_found(struct cur *c, struct kt_proof *p)
+static int parse_found(struct tl_cur *c, struct kt_proof *p)
 {
-	struct line l, f;
-	if (cur_line(c, &l) < 0)
+	struct tl_line l, f;
+	if (tl_next(c, &l) < 0)
 		return SM_EPARSE;
-	if (line_is(&l, "absent")) {
+	if (tl_is(&l, "absent")) {
 		p->found = KT_ABSENT;
-		if (cur_take(c, "neighbour ", &l) < 0 || field(&l, &f) < 0 ||
-		    parse_b64(f, p->neighbour.idx, PTREE_IDX_LEN) < 0 || field(&l, &f) < 0 ||
-		    parse_u64(f, &p->neighbour.counter) < 0 || field(&l, &f) < 0 ||
-		    parse_u64(f, &p->neighbour.epoch) < 0 ||
-		    parse_b64(l, p->neighbour.commitment, PTREE_HASH_LEN) < 0)
+		if (tl_take(c, "neighbour ", &l) < 0 || tl_field(&l, &f) < 0 ||
+		    tl_b64(f, p->neighbour.idx, PTREE_IDX_LEN) < 0 || tl_field(&l, &f) < 0 ||
+		    tl_u64(f, &p->neighbour.counter) < 0 || tl_field(&l, &f) < 0 ||
+		    tl_u64(f, &p->neighbour.epoch) < 0 ||
+		    tl_b64(l, p->neighbour.commitment, PTREE_HASH_LEN) < 0)
 			return SM_EPARSE;
 		return 0;
 	}
-	if (line_is(&l, "empty")) {
+	if (tl_is(&l, "empty")) {
 		p->found = KT_EMPTY;
 		return 0;
 	}
 	p->found = KT_PRESENT;
-	if (line_strip(&l, "present ") < 0 || field(&l, &f) < 0 || parse_u64(f, &p->counter) < 0 ||
-	    parse_u64(l, &p->epoch) < 0)
+	if (tl_strip(&l, "present ") < 0 || tl_field(&l, &f) < 0 || tl_u64(f, &p->counter) < 0 ||
+	    tl_u64(l, &p->epoch) < 0)
 		return SM_EPARSE;
-	if (cur_take(c, "opening ", &l) < 0 || parse_b64(l, p->opening, KT_OPENING_LEN) < 0)
+	if (tl_take(c, "opening ", &l) < 0 || tl_b64(l, p->opening, KT_OPENING_LEN) < 0)
 		return SM_EPARSE;
-	if (cur_take(c, "key ", &l) < 0 ||
-	    parse_b64_units(l, p->key_buf, 1, KT_PROOF_KEY_MAX, &p->key_len) < 0)
+	if (tl_take(c, "key ", &l) < 0 ||
+	    tl_b64_units(l, p->key_buf, 1, KT_PROOF_KEY_MAX, &p->key_len) < 0)
 		return SM_EPARSE;
 	p->key = p->key_buf;
+	p->auth_len = 0;
+	if (tl_peek(c, "authorization ") &&
+	    (tl_take(c, "authorization ", &l) < 0 ||
+	     tl_b64_units(l, p->auth, 1, KT_AUTH_MAX, &p->auth_len) < 0 || p->auth_len == 0))
+		return SM_EPARSE;
 	return 0;
 }
 
 /* "path <base64 of (bit, sibling) pairs>", present or absent, omitted when empty. */
-static int parse_path(struct cur *c, struct kt_proof *p)
+static int parse_path(struct tl_cur *c, struct kt_proof *p)
 {
 	uint8_t raw[PTREE_BITS * PATH_PAIR_LEN];
-	struct line l;
+	struct tl_line l;
 	size_t n = 0;
 	p->path.len = 0;
-	if (p->found == KT_EMPTY || !cur_peek(c, "path "))
+	if (p->found == KT_EMPTY || !tl_peek(c, "path "))
 		return 0;
-	if (cur_take(c, "path ", &l) < 0 || parse_b64_units(l, raw, PATH_PAIR_LEN, PTREE_BITS, &n) < 0)
+	if (tl_take(c, "path ", &l) < 0 || tl_b64_units(l, raw, PATH_PAIR_LEN, PTREE_BITS, &n) < 0)
 		return SM_EPARSE;
 	for (size_t i = 0; i < n; i++) {
 		p->path.bit[i] = raw[i * PATH_PAIR_LEN];
@@ -212,34 +112,34 @@ static int parse_path(struct cur *c, struct kt_proof *p)
 }
 
 /* "consistency <old size> <base64 hashes>", optional. */
-static int parse_consistency(struct cur *c, struct kt_proof *p)
+static int parse_consistency(struct tl_cur *c, struct kt_proof *p)
 {
-	struct line l, f;
+	struct tl_line l, f;
 	p->has_consistency = 0;
-	if (!cur_peek(c, "consistency "))
+	if (!tl_peek(c, "consistency "))
 		return 0;
-	if (cur_take(c, "consistency ", &l) < 0 || field(&l, &f) < 0 ||
-	    parse_u64(f, &p->old_size) < 0 || p->old_size == 0 ||
-	    parse_b64_units(l, &p->consistency[0][0], TLOG_HASH_LEN, TLOG_PROOF_MAX,
+	if (tl_take(c, "consistency ", &l) < 0 || tl_field(&l, &f) < 0 ||
+	    tl_u64(f, &p->old_size) < 0 || p->old_size == 0 ||
+	    tl_b64_units(l, &p->consistency[0][0], TLOG_HASH_LEN, TLOG_PROOF_MAX,
 			    &p->consistency_len) < 0)
 		return SM_EPARSE;
 	p->has_consistency = 1;
 	return 0;
 }
 
-static int proof_lines(struct cur *c, struct kt_proof *p)
+static int proof_lines(struct tl_cur *c, struct kt_proof *p)
 {
-	struct line l;
-	if (cur_line(c, &l) < 0 || !line_is(&l, PROOF_MAGIC) || parse_address(c, p) < 0)
+	struct tl_line l;
+	if (tl_next(c, &l) < 0 || !tl_is(&l, PROOF_MAGIC) || parse_address(c, p) < 0)
 		return SM_EPARSE;
-	if (cur_take(c, "log-key ", &l) < 0 || parse_log_key(l, &p->log_key) < 0)
+	if (tl_take(c, "log-key ", &l) < 0 || parse_log_key(l, &p->log_key) < 0)
 		return SM_EPARSE;
-	if (cur_take(c, "vrf ", &l) < 0 || parse_b64(l, p->vrf_proof, VRF_PROOF_LEN) < 0)
+	if (tl_take(c, "vrf ", &l) < 0 || tl_b64(l, p->vrf_proof, VRF_PROOF_LEN) < 0)
 		return SM_EPARSE;
 	if (parse_found(c, p) < 0 || parse_path(c, p) < 0 || parse_consistency(c, p) < 0)
 		return SM_EPARSE;
 	/* The blank line, then the checkpoint note to the end. */
-	if (cur_line(c, &l) < 0 || l.len != 0 || c->off == c->len)
+	if (tl_next(c, &l) < 0 || l.len != 0 || c->off == c->len)
 		return SM_EPARSE;
 	p->checkpoint = c->p + c->off;
 	p->checkpoint_len = c->len - c->off;
@@ -251,7 +151,7 @@ int kt_proof_parse(const uint8_t *text, size_t len, struct kt_proof *ret)
 	/* Parsed aside so that ret is untouched on failure; the key bytes,
 	 * the struct's tail, are copied only as far as they go. */
 	struct kt_proof p;
-	struct cur c = {text, len, 0};
+	struct tl_cur c = {text, len, 0};
 	if (len > KT_PROOF_MAX)
 		return SM_ETOOBIG;
 	memset(&p, 0, offsetof(struct kt_proof, key_buf));
@@ -281,6 +181,10 @@ static int format_found(const struct kt_proof *p, struct buf *out)
 			r = buf_append_str(out, "\nkey ");
 		if (r == 0)
 			r = b64_append(out, p->key, p->key_len);
+		if (r == 0 && p->auth_len > 0)
+			r = p->auth_len > KT_AUTH_MAX ? SM_EINVAL : buf_append_str(out, "\nauthorization ");
+		if (r == 0 && p->auth_len > 0)
+			r = b64_append(out, p->auth, p->auth_len);
 		return r < 0 ? r : buf_append(out, "\n", 1);
 	case KT_ABSENT:
 		r = buf_append_str(out, "absent\nneighbour ");
@@ -396,6 +300,8 @@ static const char *const why_text[] = {
 	[KT_WHY_SPLIT_VIEW] = "the domain showed two different logs of the same size (split view)",
 	[KT_WHY_CONSISTENCY] = "the domain's new checkpoint is not proven to extend the one it "
 			       "showed before",
+	[KT_WHY_AUTHORIZATION] = "the authorization served with the key is for another version or "
+				 "another key",
 };
 
 const char *kt_why_text(enum kt_why why)
@@ -543,6 +449,19 @@ static int check_history(struct vstate *v, const struct kt_state *last)
 	return 0;
 }
 
+/* A present entry's authorization must be for exactly this version. */
+static int check_authorization(struct vstate *v)
+{
+	const struct kt_proof *p = v->p;
+	if (p->found != KT_PRESENT || p->auth_len == 0)
+		return 0;
+	if (kt_authorization_parse(p->auth, p->auth_len, &v->res.auth) < 0 ||
+	    kt_authorization_matches(&v->res.auth, v->address, p->counter, p->key, p->key_len) < 0)
+		return fail(v, KT_WHY_AUTHORIZATION, SM_ECRYPTO);
+	v->res.has_auth = 1;
+	return 0;
+}
+
 static int verify_steps(struct vstate *v, const char *address, const struct kt_trust *trust,
 			const struct kt_state *last)
 {
@@ -563,6 +482,8 @@ static int verify_steps(struct vstate *v, const char *address, const struct kt_t
 		r = check_checkpoint(v);
 	if (r == 0)
 		r = check_map(v);
+	if (r == 0)
+		r = check_authorization(v);
 	return r < 0 ? r : check_history(v, last);
 }
 
@@ -611,15 +532,15 @@ int kt_state_format(const struct kt_state *s, struct buf *out)
 
 int kt_state_parse(const uint8_t *text, size_t len, struct kt_state *ret)
 {
-	struct cur c = {text, len, 0};
+	struct tl_cur c = {text, len, 0};
 	struct kt_state s;
-	struct line l;
+	struct tl_line l;
 	if (text == NULL || len > KT_PROOF_MAX)
 		return SM_EPARSE;
-	if (cur_line(&c, &l) < 0 || !line_is(&l, STATE_MAGIC) || cur_take(&c, "log-key ", &l) < 0 ||
-	    parse_log_key(l, &s.log_key) < 0 || cur_take(&c, "size ", &l) < 0 ||
-	    parse_u64(l, &s.size) < 0 || cur_take(&c, "root ", &l) < 0 ||
-	    parse_b64(l, s.root, TLOG_HASH_LEN) < 0 || c.off != c.len)
+	if (tl_next(&c, &l) < 0 || !tl_is(&l, STATE_MAGIC) || tl_take(&c, "log-key ", &l) < 0 ||
+	    parse_log_key(l, &s.log_key) < 0 || tl_take(&c, "size ", &l) < 0 ||
+	    tl_u64(l, &s.size) < 0 || tl_take(&c, "root ", &l) < 0 ||
+	    tl_b64(l, s.root, TLOG_HASH_LEN) < 0 || c.off != c.len)
 		return SM_EPARSE;
 	*ret = s;
 	return 0;

@@ -12,6 +12,9 @@
  *   present <counter> <epoch>              | absent | empty
  *   opening <base64 32 bytes>              (present only)
  *   key <base64 binary certificate>        (present only)
+ *   authorization <base64 kt_update.h authorization>
+ *                                          (present only; optional: versions
+ *                                          published before it existed have none)
  *   neighbour <base64 idx> <counter> <epoch> <base64 commitment>
  *                                          (absent only: the leaf the search ends at)
  *   path <base64 of (bit, sibling[32]) pairs, bottom up>   (omitted when empty)
@@ -26,7 +29,9 @@
  *   map line parses; the VRF proof verifies for the address under the map
  *   line's VRF key; the path leads from the leaf (present: its commitment
  *   recomputed from opening, address and the key's digest) or from the
- *   neighbour (absent) to the map root; and against the client's last
+ *   neighbour (absent) to the map root; an authorization, if any, is for
+ *   exactly this address, version and key (its signature is the caller's to
+ *   check, with pgp_lifecycle.h); and against the client's last
  *   checkpoint for the domain: not smaller (rollback), equal size means
  *   equal root (split view), larger needs a consistency proof that holds.
  *
@@ -44,6 +49,7 @@
 #include "buf.h"
 #include "err.h"
 #include "kt.h"
+#include "kt_update.h"
 #include "note.h"
 #include "ptree.h"
 #include "tlog.h"
@@ -72,6 +78,8 @@ struct kt_proof {
 	uint8_t consistency[TLOG_PROOF_MAX][TLOG_HASH_LEN];
 	const uint8_t *checkpoint;        /* borrowed signed note */
 	size_t checkpoint_len;
+	size_t auth_len;                  /* present: 0 if no authorization */
+	uint8_t auth[KT_AUTH_MAX];
 	uint8_t key_buf[KT_PROOF_KEY_MAX]; /* kt_proof_parse's decoded key */
 };
 
@@ -95,6 +103,8 @@ struct kt_result {
 	uint64_t counter, epoch;   /* present: of the entry */
 	const uint8_t *key;        /* present: borrowed from the proof */
 	size_t key_len;
+	int has_auth;              /* present: the version carries an authorization */
+	struct kt_authorization auth; /* ... parsed; it matches address, counter and key */
 	uint64_t size;             /* the checkpoint's */
 	uint8_t root[TLOG_HASH_LEN];
 	struct kt_map_line map;
@@ -116,6 +126,7 @@ enum kt_why {
 	KT_WHY_ROLLBACK,      /* checkpoint older than one already seen */
 	KT_WHY_SPLIT_VIEW,    /* same size, different tree: the log forked */
 	KT_WHY_CONSISTENCY,   /* no or failing consistency proof */
+	KT_WHY_AUTHORIZATION, /* the authorization is for another version or key */
 };
 
 /* One sentence saying what failed, for users; static. */

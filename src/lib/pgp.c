@@ -16,12 +16,9 @@
 #include <rnp/rnp_err.h>
 #include <sodium.h>
 
+#include "pgp_internal.h"
 #include "pgp_packet.h"
 #include "wkd.h"
-
-struct pgp_ctx {
-	rnp_ffi_t ffi;
-};
 
 /* Two years (730 days), for the primary key and the subkey alike. */
 #define PGP_KEY_LIFETIME (730u * 24u * 3600u)
@@ -30,12 +27,12 @@ struct pgp_ctx {
 
 /* ---- small helpers ---------------------------------------------------- */
 
-static int rnp_err(rnp_result_t r)
+int pgpi_rnp_err(rnp_result_t r)
 {
 	return r == RNP_ERROR_OUT_OF_MEMORY ? SM_ENOMEM : SM_ECRYPTO;
 }
 
-static size_t buf_room(const struct buf *b)
+size_t pgpi_buf_room(const struct buf *b)
 {
 	return b->max - b->len;
 }
@@ -72,15 +69,12 @@ static int sink_status(const struct sink *s, rnp_result_t r)
 		return SM_ENOMEM;
 	if (s->over)
 		return SM_ETOOBIG;
-	return r ? rnp_err(r) : 0;
+	return r ? pgpi_rnp_err(r) : 0;
 }
-
-/* One rnp operation that writes everything it produces to o. */
-typedef rnp_result_t (*sink_op)(void *arg, rnp_output_t o);
 
 /* Runs op into a sink capped at max and, when all of it succeeded,
  * appends what it wrote to out. The sink is wiped either way. */
-static int sink_run(sink_op op, void *arg, size_t max, struct buf *out)
+int pgpi_sink_run(sink_op op, void *arg, size_t max, struct buf *out)
 {
 	rnp_output_t o = NULL;
 	struct sink s;
@@ -107,7 +101,7 @@ static bool empty_read(void *app_ctx, void *data, size_t len, size_t *read)
 }
 
 /* rnp_input_from_memory refuses zero bytes; an empty message is valid. */
-static int input_new(rnp_input_t *ret, const uint8_t *data, size_t len)
+int pgpi_input_new(rnp_input_t *ret, const uint8_t *data, size_t len)
 {
 	rnp_result_t r = len == 0 ? rnp_input_from_callback(ret, empty_read, NULL, NULL)
 				  : rnp_input_from_memory(ret, data, len, false);
@@ -117,7 +111,7 @@ static int input_new(rnp_input_t *ret, const uint8_t *data, size_t len)
 /* librnp reports through a FILE on the ffi (stderr by default); point it at
  * /dev/null since the library never prints. rnp fdopen()s the descriptor
  * and closes it with the ffi. */
-static int ffi_new(rnp_ffi_t *ret)
+int pgpi_ffi_new(rnp_ffi_t *ret)
 {
 	rnp_ffi_t ffi = NULL;
 	if (rnp_ffi_create(&ffi, "GPG", "GPG"))
@@ -161,7 +155,7 @@ static int hex_take(char *hex, struct pgp_fpr *ret)
 	return 0;
 }
 
-static int key_fpr(rnp_key_handle_t key, struct pgp_fpr *ret)
+int pgpi_key_fpr(rnp_key_handle_t key, struct pgp_fpr *ret)
 {
 	char *hex = NULL;
 	if (rnp_key_get_fprint(key, &hex))
@@ -169,7 +163,7 @@ static int key_fpr(rnp_key_handle_t key, struct pgp_fpr *ret)
 	return hex_take(hex, ret);
 }
 
-static int key_locate(rnp_ffi_t ffi, const struct pgp_fpr *fpr, rnp_key_handle_t *ret)
+int pgpi_key_locate(rnp_ffi_t ffi, const struct pgp_fpr *fpr, rnp_key_handle_t *ret)
 {
 	if (fpr == NULL || !fpr_is_valid(fpr))
 		return SM_EINVAL;
@@ -184,7 +178,7 @@ static int key_locate(rnp_ffi_t ffi, const struct pgp_fpr *fpr, rnp_key_handle_t
 
 /* The addr-spec of a user ID: "a@b" as is, or the part inside the
  * trailing <...> of "Name <a@b>". */
-static int uid_address(const char *uid, struct wkd_address *ret)
+int pgpi_uid_address(const char *uid, struct wkd_address *ret)
 {
 	char spec[WKD_LOCAL_MAX + WKD_DOMAIN_MAX + 2];
 	size_t n = strlen(uid);
@@ -203,7 +197,7 @@ static int uid_address(const char *uid, struct wkd_address *ret)
 	return wkd_address_parse(spec, ret);
 }
 
-static bool key_is_usable(rnp_key_handle_t key)
+bool pgpi_key_is_usable(rnp_key_handle_t key)
 {
 	bool valid = false, revoked = true, expired = true;
 	if (rnp_key_is_valid(key, &valid) || rnp_key_is_revoked(key, &revoked) ||
@@ -213,7 +207,7 @@ static bool key_is_usable(rnp_key_handle_t key)
 }
 
 /* Whether user ID idx of key is a valid, unrevoked user ID for want. */
-static bool uid_matches(rnp_key_handle_t key, size_t idx, const struct wkd_address *want)
+bool pgpi_uid_matches(rnp_key_handle_t key, size_t idx, const struct wkd_address *want)
 {
 	rnp_uid_handle_t uh = NULL;
 	char *text = NULL;
@@ -228,7 +222,7 @@ static bool uid_matches(rnp_key_handle_t key, size_t idx, const struct wkd_addre
 		goto done;
 	if (rnp_key_get_uid_at(key, idx, &text))
 		goto done;
-	ok = uid_address(text, &have) == 0 && wkd_address_equal(&have, want);
+	ok = pgpi_uid_address(text, &have) == 0 && wkd_address_equal(&have, want);
 done:
 	rnp_buffer_destroy(text);
 	rnp_uid_handle_destroy(uh);
@@ -241,7 +235,7 @@ static bool key_has_address(rnp_key_handle_t key, const struct wkd_address *want
 	if (rnp_key_get_uid_count(key, &n))
 		return false;
 	for (size_t i = 0; i < n; i++)
-		if (uid_matches(key, i, want))
+		if (pgpi_uid_matches(key, i, want))
 			return true;
 	return false;
 }
@@ -257,7 +251,7 @@ static bool key_can_encrypt(rnp_key_handle_t primary)
 		bool allows = false;
 		if (rnp_key_get_subkey_at(primary, i, &sub))
 			continue;
-		found = key_is_usable(sub) && !rnp_key_allows_usage(sub, "encrypt", &allows) &&
+		found = pgpi_key_is_usable(sub) && !rnp_key_allows_usage(sub, "encrypt", &allows) &&
 			allows;
 		rnp_key_handle_destroy(sub);
 	}
@@ -273,7 +267,7 @@ int pgp_ctx_new(pgp_ctx **ret_ctx)
 	pgp_ctx *ctx = calloc(1, sizeof(*ctx));
 	if (ctx == NULL)
 		return SM_ENOMEM;
-	int r = ffi_new(&ctx->ffi);
+	int r = pgpi_ffi_new(&ctx->ffi);
 	if (r < 0) {
 		free(ctx);
 		return r;
@@ -297,7 +291,7 @@ static int gen_primary(rnp_ffi_t ffi, const char *uid, rnp_key_handle_t *ret)
 	rnp_op_generate_t op = NULL;
 	rnp_result_t r = rnp_op_generate_create(&op, ffi, "EDDSA");
 	if (r)
-		return rnp_err(r);
+		return pgpi_rnp_err(r);
 	if ((r = rnp_op_generate_set_userid(op, uid)) || (r = rnp_op_generate_add_usage(op, "sign")) ||
 	    (r = rnp_op_generate_add_usage(op, "certify")) ||
 	    (r = rnp_op_generate_set_expiration(op, PGP_KEY_LIFETIME)) ||
@@ -313,7 +307,7 @@ static int gen_primary(rnp_ffi_t ffi, const char *uid, rnp_key_handle_t *ret)
 	return 0;
 fail:
 	rnp_op_generate_destroy(op);
-	return rnp_err(r);
+	return pgpi_rnp_err(r);
 }
 
 static int gen_subkey(rnp_ffi_t ffi, rnp_key_handle_t primary)
@@ -322,7 +316,7 @@ static int gen_subkey(rnp_ffi_t ffi, rnp_key_handle_t primary)
 	rnp_key_handle_t sub = NULL;
 	rnp_result_t r = rnp_op_generate_subkey_create(&op, ffi, primary, "ECDH");
 	if (r)
-		return rnp_err(r);
+		return pgpi_rnp_err(r);
 	if ((r = rnp_op_generate_set_curve(op, "Curve25519")) ||
 	    (r = rnp_op_generate_add_usage(op, "encrypt")) ||
 	    (r = rnp_op_generate_set_expiration(op, PGP_KEY_LIFETIME)) ||
@@ -334,7 +328,7 @@ static int gen_subkey(rnp_ffi_t ffi, rnp_key_handle_t primary)
 	return 0;
 fail:
 	rnp_op_generate_destroy(op);
-	return rnp_err(r);
+	return pgpi_rnp_err(r);
 }
 
 int pgp_keygen(pgp_ctx *ctx, const char *address, struct pgp_fpr *ret_fpr)
@@ -350,7 +344,7 @@ int pgp_keygen(pgp_ctx *ctx, const char *address, struct pgp_fpr *ret_fpr)
 	int r = gen_primary(ctx->ffi, uid, &primary);
 	if (r < 0)
 		return r;
-	if ((r = gen_subkey(ctx->ffi, primary)) < 0 || (r = key_fpr(primary, &fpr)) < 0)
+	if ((r = gen_subkey(ctx->ffi, primary)) < 0 || (r = pgpi_key_fpr(primary, &fpr)) < 0)
 		goto fail;
 	rnp_key_handle_destroy(primary);
 	*ret_fpr = fpr;
@@ -365,7 +359,7 @@ fail:
 
 /* ---- import ----------------------------------------------------------- */
 
-static int import_into(rnp_ffi_t ffi, const uint8_t *data, size_t len, uint32_t flags)
+int pgpi_import_into(rnp_ffi_t ffi, const uint8_t *data, size_t len, uint32_t flags)
 {
 	rnp_input_t in = NULL;
 	if (rnp_input_from_memory(&in, data, len, false))
@@ -392,7 +386,7 @@ static int first_primary(rnp_ffi_t ffi, struct pgp_fpr *ret)
 		if (rnp_locate_key(ffi, "fingerprint", hex, &key) || key == NULL)
 			continue;
 		if (!rnp_key_is_primary(key, &primary) && primary)
-			r = key_fpr(key, ret);
+			r = pgpi_key_fpr(key, ret);
 		rnp_key_handle_destroy(key);
 	}
 	rnp_identifier_iterator_destroy(it);
@@ -413,10 +407,10 @@ int pgp_import(pgp_ctx *ctx, const uint8_t *data, size_t len, enum pgp_import_mo
 		return SM_EINVAL;
 	if (len == 0)
 		return SM_EPARSE;
-	int r = ffi_new(&scratch);
+	int r = pgpi_ffi_new(&scratch);
 	if (r < 0)
 		return r;
-	if ((r = import_into(scratch, data, len, all)) < 0 || (r = first_primary(scratch, &fpr)) < 0)
+	if ((r = pgpi_import_into(scratch, data, len, all)) < 0 || (r = first_primary(scratch, &fpr)) < 0)
 		goto fail;
 	r = SM_ECRYPTO;
 	if (rnp_get_secret_key_count(scratch, &n_secret))
@@ -424,7 +418,7 @@ int pgp_import(pgp_ctx *ctx, const uint8_t *data, size_t len, enum pgp_import_mo
 	r = SM_ESECRET;
 	if (mode == PGP_IMPORT_PUBLIC && n_secret > 0)
 		goto fail;
-	r = import_into(ctx->ffi, data, len, mode == PGP_IMPORT_ANY ? all : RNP_LOAD_SAVE_PUBLIC_KEYS);
+	r = pgpi_import_into(ctx->ffi, data, len, mode == PGP_IMPORT_ANY ? all : RNP_LOAD_SAVE_PUBLIC_KEYS);
 	if (r < 0)
 		goto fail;
 	rnp_ffi_destroy(scratch);
@@ -450,10 +444,10 @@ static rnp_result_t export_op(void *arg, rnp_output_t o)
 }
 
 /* Appends key, exported with flags, to out. */
-static int export_key(rnp_key_handle_t key, uint32_t flags, struct buf *out)
+int pgpi_export_key(rnp_key_handle_t key, uint32_t flags, struct buf *out)
 {
 	struct export_args a = {key, flags};
-	return sink_run(export_op, &a, buf_room(out), out);
+	return pgpi_sink_run(export_op, &a, pgpi_buf_room(out), out);
 }
 
 static int export_fpr(pgp_ctx *ctx, const struct pgp_fpr *fpr, uint32_t flags, struct buf *out)
@@ -462,13 +456,13 @@ static int export_fpr(pgp_ctx *ctx, const struct pgp_fpr *fpr, uint32_t flags, s
 	bool have = false;
 	if (ctx == NULL || out == NULL)
 		return SM_EINVAL;
-	int r = key_locate(ctx->ffi, fpr, &key);
+	int r = pgpi_key_locate(ctx->ffi, fpr, &key);
 	if (r < 0)
 		return r;
 	r = SM_ENOTFOUND;
 	if ((flags & RNP_KEY_EXPORT_SECRET) && (rnp_key_have_secret(key, &have) || !have))
 		goto fail;
-	r = export_key(key, flags | RNP_KEY_EXPORT_SUBKEYS, out);
+	r = pgpi_export_key(key, flags | RNP_KEY_EXPORT_SUBKEYS, out);
 fail:
 	rnp_key_handle_destroy(key);
 	return r;
@@ -487,14 +481,14 @@ int pgp_export_secret(pgp_ctx *ctx, const struct pgp_fpr *fpr, bool armored, str
 }
 
 /* Removes from key every user ID but the first valid one for want. */
-static int keep_one_uid(rnp_key_handle_t key, const struct wkd_address *want)
+int pgpi_keep_one_uid(rnp_key_handle_t key, const struct wkd_address *want)
 {
 	size_t n = 0, i = 0;
 	bool kept = false;
 	if (rnp_key_get_uid_count(key, &n))
 		return SM_ECRYPTO;
 	while (i < n) {
-		if (!kept && uid_matches(key, i, want)) {
+		if (!kept && pgpi_uid_matches(key, i, want)) {
 			kept = true;
 			i++;
 			continue;
@@ -505,7 +499,7 @@ static int keep_one_uid(rnp_key_handle_t key, const struct wkd_address *want)
 		rnp_result_t rr = rnp_uid_remove(key, uh);
 		rnp_uid_handle_destroy(uh);
 		if (rr)
-			return rnp_err(rr);
+			return pgpi_rnp_err(rr);
 		n--;
 	}
 	return kept ? 0 : SM_ENOTFOUND;
@@ -520,22 +514,22 @@ int pgp_export_for_address(pgp_ctx *ctx, const struct pgp_fpr *fpr, const char *
 	rnp_ffi_t scratch = NULL;
 	struct buf cert;
 	const uint32_t pub = RNP_KEY_EXPORT_PUBLIC | RNP_KEY_EXPORT_SUBKEYS;
-	if (ctx == NULL || address == NULL || out == NULL || uid_address(address, &want) < 0)
+	if (ctx == NULL || address == NULL || out == NULL || pgpi_uid_address(address, &want) < 0)
 		return SM_EINVAL;
-	int r = key_locate(ctx->ffi, fpr, &key);
+	int r = pgpi_key_locate(ctx->ffi, fpr, &key);
 	if (r < 0)
 		return r;
 	buf_init(&cert, PGP_CERT_MAX);
-	r = export_key(key, pub, &cert);
+	r = pgpi_export_key(key, pub, &cert);
 	rnp_key_handle_destroy(key);
 	key = NULL;
 	if (r < 0)
 		goto fail;
-	if ((r = ffi_new(&scratch)) < 0 ||
-	    (r = import_into(scratch, cert.data, cert.len, RNP_LOAD_SAVE_PUBLIC_KEYS)) < 0 ||
-	    (r = key_locate(scratch, fpr, &key)) < 0 || (r = keep_one_uid(key, &want)) < 0)
+	if ((r = pgpi_ffi_new(&scratch)) < 0 ||
+	    (r = pgpi_import_into(scratch, cert.data, cert.len, RNP_LOAD_SAVE_PUBLIC_KEYS)) < 0 ||
+	    (r = pgpi_key_locate(scratch, fpr, &key)) < 0 || (r = pgpi_keep_one_uid(key, &want)) < 0)
 		goto fail;
-	r = export_key(key, pub | (armored ? RNP_KEY_EXPORT_ARMORED : 0), out);
+	r = pgpi_export_key(key, pub | (armored ? RNP_KEY_EXPORT_ARMORED : 0), out);
 fail:
 	buf_free(&cert);
 	rnp_key_handle_destroy(key);
@@ -559,7 +553,7 @@ static int save_all(pgp_ctx *ctx, uint32_t flags, struct buf *out)
 	if (ctx == NULL || out == NULL)
 		return SM_EINVAL;
 	struct save_args a = {ctx->ffi, flags};
-	return sink_run(save_op, &a, buf_room(out), out);
+	return pgpi_sink_run(save_op, &a, pgpi_buf_room(out), out);
 }
 
 int pgp_export_all_public(pgp_ctx *ctx, struct buf *out)
@@ -582,7 +576,7 @@ static bool candidate(rnp_ffi_t ffi, const char *hex, const struct wkd_address *
 	bool primary = false, secret = false, ok = false;
 	if (rnp_locate_key(ffi, "fingerprint", hex, &key) || key == NULL)
 		return false;
-	if (rnp_key_is_primary(key, &primary) || !primary || !key_is_usable(key))
+	if (rnp_key_is_primary(key, &primary) || !primary || !pgpi_key_is_usable(key))
 		goto done;
 	if (need_secret && (rnp_key_have_secret(key, &secret) || !secret))
 		goto done;
@@ -602,7 +596,7 @@ int pgp_find_by_address(pgp_ctx *ctx, const char *address, bool need_secret,
 	struct pgp_fpr best;
 	uint32_t best_created = 0, created = 0;
 	bool found = false;
-	if (ctx == NULL || address == NULL || ret_fpr == NULL || uid_address(address, &want) < 0)
+	if (ctx == NULL || address == NULL || ret_fpr == NULL || pgpi_uid_address(address, &want) < 0)
 		return SM_EINVAL;
 	if (rnp_identifier_iterator_create(ctx->ffi, &it, "fingerprint"))
 		return SM_ENOMEM;
@@ -628,9 +622,9 @@ int pgp_key_has_address(pgp_ctx *ctx, const struct pgp_fpr *fpr, const char *add
 {
 	struct wkd_address want;
 	rnp_key_handle_t key = NULL;
-	if (ctx == NULL || address == NULL || uid_address(address, &want) < 0)
+	if (ctx == NULL || address == NULL || pgpi_uid_address(address, &want) < 0)
 		return 0;
-	if (key_locate(ctx->ffi, fpr, &key) < 0)
+	if (pgpi_key_locate(ctx->ffi, fpr, &key) < 0)
 		return 0;
 	int has = key_has_address(key, &want);
 	rnp_key_handle_destroy(key);
@@ -672,7 +666,7 @@ static int hidden_collect(rnp_ffi_t ffi, const struct pgp_fpr *fpr, size_t idx, 
 {
 	rnp_key_handle_t key = NULL;
 	size_t n_sub = 0;
-	int r = key_locate(ffi, fpr, &key);
+	int r = pgpi_key_locate(ffi, fpr, &key);
 	if (r < 0)
 		return r;
 	r = SM_ECRYPTO;
@@ -732,7 +726,7 @@ static int convert_append(sink_op op, const uint8_t *in, size_t len, size_t max,
 	rnp_input_t input = NULL;
 	if (rnp_input_from_memory(&input, in, len, false))
 		return SM_ENOMEM;
-	int r = sink_run(op, input, max, out);
+	int r = pgpi_sink_run(op, input, max, out);
 	rnp_input_destroy(input);
 	return r;
 }
@@ -760,7 +754,7 @@ static int hide_and_armor(rnp_ffi_t ffi, const struct pgp_recipient *rcpts, size
 	for (size_t i = 0; i < n; i++)
 		if (rcpts[i].hidden && h.hits[i] == 0)
 			goto fail;
-	r = convert_append(enarmor_op, bin->data, bin->len, buf_room(out), out);
+	r = convert_append(enarmor_op, bin->data, bin->len, pgpi_buf_room(out), out);
 fail:
 	free(h.ids);
 	free(h.owner);
@@ -785,7 +779,7 @@ static int encrypt_add_keys(rnp_ffi_t ffi, rnp_op_encrypt_t op, const struct pgp
 {
 	rnp_key_handle_t key = NULL;
 	bool secret = false;
-	int r = key_locate(ffi, signer, &key);
+	int r = pgpi_key_locate(ffi, signer, &key);
 	if (r < 0)
 		return r;
 	if (rnp_key_have_secret(key, &secret) || !secret)
@@ -794,7 +788,7 @@ static int encrypt_add_keys(rnp_ffi_t ffi, rnp_op_encrypt_t op, const struct pgp
 		r = SM_ECRYPTO;
 	rnp_key_handle_destroy(key);
 	for (size_t i = 0; i < n && r == 0; i++) {
-		if ((r = key_locate(ffi, &rcpts[i].fpr, &key)) < 0)
+		if ((r = pgpi_key_locate(ffi, &rcpts[i].fpr, &key)) < 0)
 			break;
 		/* rnp picks the recipient's usable encryption subkey itself */
 		if (rnp_op_encrypt_add_recipient(op, key))
@@ -823,11 +817,11 @@ int pgp_encrypt_sign(pgp_ctx *ctx, const struct pgp_fpr *signer, const struct pg
 	    (in == NULL && len > 0))
 		return SM_EINVAL;
 	bool hidden = any_hidden(rcpts, n_rcpts);
-	int r = sink_open(&s, buf_room(out), &output);
+	int r = sink_open(&s, pgpi_buf_room(out), &output);
 	if (r < 0)
 		return r;
 	r = SM_ENOMEM;
-	if (input_new(&input, in, len) < 0 || rnp_op_encrypt_create(&op, ctx->ffi, input, output))
+	if (pgpi_input_new(&input, in, len) < 0 || rnp_op_encrypt_create(&op, ctx->ffi, input, output))
 		goto fail;
 	r = SM_ECRYPTO;
 	if (encrypt_setup(op, !hidden))
@@ -931,7 +925,7 @@ static enum pgp_verdict protection_verdict(const struct vstate *v)
 }
 
 /* The primary fingerprint of the key that made a good signature. */
-static int signer_primary(rnp_op_verify_signature_t sig, struct pgp_fpr *ret)
+int pgpi_signer_primary(rnp_op_verify_signature_t sig, struct pgp_fpr *ret)
 {
 	rnp_key_handle_t key = NULL;
 	bool primary = false;
@@ -990,7 +984,7 @@ static enum pgp_verdict signature_verdict(rnp_op_verify_t op, struct pgp_fpr *re
 			v = PGP_UNKNOWN_SIGNER;
 		} else if (st != RNP_SUCCESS) {
 			v = PGP_BAD_SIGNATURE;
-		} else if (good.hex[0] == '\0' && signer_primary(sig, &good) < 0) {
+		} else if (good.hex[0] == '\0' && pgpi_signer_primary(sig, &good) < 0) {
 			v = PGP_BAD_SIGNATURE;
 		}
 	}
@@ -1016,7 +1010,7 @@ static int decrypt_once(rnp_ffi_t ffi, const uint8_t *in, size_t len, size_t cap
 	if (r < 0)
 		return r;
 	r = SM_ENOMEM;
-	if (input_new(&input, in, len) < 0 || rnp_op_verify_create(&op, ffi, input, output))
+	if (pgpi_input_new(&input, in, len) < 0 || rnp_op_verify_create(&op, ffi, input, output))
 		goto fail;
 	rnp_result_t rc = rnp_op_verify_execute(op);
 	if (s->nomem || (r = vstate_read(ffi, op, rc, &v)) < 0)
@@ -1137,7 +1131,7 @@ int pgp_decrypt_verify(pgp_ctx *ctx, const uint8_t *in, size_t len, size_t max_p
 	}
 	/* The plaintext must also fit in out, so that a verdict of success can
 	 * always be delivered; the cap rnp writes against is the smaller one. */
-	size_t cap = max_plaintext < buf_room(out) ? max_plaintext : buf_room(out);
+	size_t cap = max_plaintext < pgpi_buf_room(out) ? max_plaintext : pgpi_buf_room(out);
 	int r = decrypt_once(ctx->ffi, in, len, cap, false, &res, &s);
 	if (r == 0 && res.verdict == PGP_NOT_FOR_US)
 		r = retry_hidden(ctx->ffi, in, len, cap, &res, &s);

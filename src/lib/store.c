@@ -30,10 +30,11 @@ static const char *const stmt_sql[ST_COUNT] = {
 	[ST_USER_ADD] = "INSERT INTO users (domain, local, wkd_hash, token_hash, created)"
 			" VALUES (?1, ?2, ?3, ?4, " SQL_NOW ")",
 	[ST_TOKEN_USE] = "UPDATE users SET token_used = 1 WHERE id = ?1 AND token_used = 0",
-	[ST_CERT_PUT] = "INSERT INTO certs (user_id, cert, published) VALUES (?1, ?2, " SQL_NOW ")"
+	[ST_CERT_PUT] = "INSERT INTO certs (user_id, cert, published, authorization)"
+			" VALUES (?1, ?2, " SQL_NOW ", ?3)"
 			" ON CONFLICT (user_id) DO UPDATE"
 			" SET cert = excluded.cert, published = excluded.published,"
-			" version = certs.version + 1",
+			" authorization = excluded.authorization, version = certs.version + 1",
 	/* WKD serves the version the transparency map commits to, never a
 	 * newer one still waiting for its epoch. */
 	[ST_KEY_BY_HASH] = "SELECT v.cert FROM users u"
@@ -46,6 +47,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 			 " coalesce(c.published, 0), u.token_used"
 			 " FROM users u LEFT JOIN certs c ON c.user_id = u.id"
 			 " ORDER BY u.domain, u.local",
+	[ST_COUNTER] = "SELECT coalesce((SELECT counter FROM kt_leaves WHERE user_id = ?1), 0)",
+	[ST_TOKEN_RESET] = "UPDATE users SET token_hash = ?2, token_used = 0 WHERE id = ?1",
 };
 
 
@@ -274,7 +277,19 @@ static int migrate_v2(store *s)
 
 /* migrations[i] takes a database from version i to i + 1. */
 typedef int (*migrate_fn)(store *s);
-static const migrate_fn migrations[] = {migrate_v1, migrate_v2};
+/* Version 3: key lifecycle (kt_update.h). Each pending change and each
+ * committed version keeps the authorization it was published with. */
+static const char schema_v3[] =
+	"ALTER TABLE certs ADD COLUMN authorization BLOB;"
+	"ALTER TABLE kt_versions ADD COLUMN authorization BLOB;"
+	"PRAGMA user_version = 3;";
+
+static int migrate_v3(store *s)
+{
+	return exec_const(s, schema_v3);
+}
+
+static const migrate_fn migrations[] = {migrate_v1, migrate_v2, migrate_v3};
 #define SCHEMA_VERSION ((int64_t)(sizeof(migrations) / sizeof(migrations[0])))
 
 /* Read-only: refuses a corrupt file and one from a newer sealmaild before
@@ -650,30 +665,56 @@ static int token_use(store *s, int64_t id)
 	return store_stmt_end(st, r);
 }
 
-static int cert_put(store *s, int64_t id, const uint8_t *cert, size_t cert_len)
+static int cert_put(store *s, int64_t id, const uint8_t *cert, size_t cert_len,
+		    const struct store_auth *auth)
 {
 	sqlite3_stmt *st = s->st[ST_CERT_PUT];
 	int rc = sqlite3_bind_int64(st, 1, id);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_bind_blob(st, 2, cert, (int)cert_len, SQLITE_STATIC);
 	if (rc == SQLITE_OK)
+		rc = auth != NULL ? sqlite3_bind_blob(st, 3, auth->text, (int)auth->len, SQLITE_STATIC)
+				  : sqlite3_bind_null(st, 3);
+	if (rc == SQLITE_OK)
 		rc = sqlite3_step(st);
 	return store_stmt_end(st, rc == SQLITE_DONE ? 0 : store_sql_err(s->db, rc));
 }
 
+/* Inside the transaction: the change must build on the version committed
+ * now (an epoch may have committed another one since it was checked). */
+static int counter_check(store *s, int64_t id, const struct store_auth *auth)
+{
+	if (auth == NULL)
+		return 0;
+	sqlite3_stmt *st = s->st[ST_COUNTER];
+	int r, rc = sqlite3_bind_int64(st, 1, id);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		r = (uint64_t)sqlite3_column_int64(st, 0) == auth->base_counter ? 0 : SM_ESTALE;
+	else
+		r = store_sql_err(s->db, rc);
+	return store_stmt_end(st, r);
+}
+
+static int change_check(const uint8_t *cert, size_t cert_len, const struct store_auth *auth)
+{
+	if (cert == NULL || cert_len == 0 || (auth != NULL && (auth->text == NULL || auth->len == 0)))
+		return SM_EINVAL;
+	if (cert_len > STORE_CERT_MAX || (auth != NULL && auth->len > STORE_AUTH_MAX))
+		return SM_ETOOBIG;
+	return 0;
+}
+
 int store_publish(store *s, const char *address, const char *token, const uint8_t *cert,
-		  size_t cert_len)
+		  size_t cert_len, const struct store_auth *auth)
 {
 	struct wkd_address a;
 	uint8_t hash[TOKEN_HASH_LEN];
 	int64_t id = 0;
 	int r = address_parse(address, &a);
-	if (r < 0)
+	if (r < 0 || (r = change_check(cert, cert_len, auth)) < 0)
 		return r;
-	if (cert == NULL || cert_len == 0)
-		return SM_EINVAL;
-	if (cert_len > STORE_CERT_MAX)
-		return SM_ETOOBIG;
 	r = token_hash(token, hash);
 	if (r < 0)
 		goto fail;
@@ -682,14 +723,95 @@ int store_publish(store *s, const char *address, const char *token, const uint8_
 		goto fail;
 	r = token_check(s, &a, hash, &id);
 	if (r == 0)
+		r = counter_check(s, id, auth);
+	if (r == 0)
 		r = token_use(s, id);
 	if (r == 0)
-		r = cert_put(s, id, cert, cert_len);
+		r = cert_put(s, id, cert, cert_len, auth);
 	if (r == 0)
 		r = store_tx_commit(s);
 fail:
 	if (r < 0)
 		store_tx_rollback(s);
+	sodium_memzero(hash, sizeof(hash));
+	return r;
+}
+
+/* The id of the user a, inside a transaction. */
+static int user_id(store *s, const struct wkd_address *a, int64_t *ret_id)
+{
+	sqlite3_stmt *st = s->st[ST_USER_FIND];
+	int rc = bind_user(st, a);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*ret_id = sqlite3_column_int64(st, 0);
+	return store_stmt_end(st, rc == SQLITE_ROW    ? 0
+				  : rc == SQLITE_DONE ? SM_ENOTFOUND
+						      : store_sql_err(s->db, rc));
+}
+
+int store_update(store *s, const char *address, const uint8_t *cert, size_t cert_len,
+		 const struct store_auth *auth)
+{
+	struct wkd_address a;
+	int64_t id = 0;
+	int r = address_parse(address, &a);
+	if (r < 0 || (r = change_check(cert, cert_len, auth)) < 0)
+		return r;
+	if (auth == NULL)
+		return SM_EINVAL;
+	if ((r = store_tx_begin(s)) < 0)
+		return r;
+	r = user_id(s, &a, &id);
+	if (r == 0)
+		r = counter_check(s, id, auth);
+	if (r == 0)
+		r = cert_put(s, id, cert, cert_len, auth);
+	if (r == 0)
+		r = store_tx_commit(s);
+	if (r < 0)
+		store_tx_rollback(s);
+	return r;
+}
+
+static int token_reset(store *s, int64_t id, const uint8_t hash[TOKEN_HASH_LEN])
+{
+	sqlite3_stmt *st = s->st[ST_TOKEN_RESET];
+	int rc = sqlite3_bind_int64(st, 1, id);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_blob(st, 2, hash, TOKEN_HASH_LEN, SQLITE_STATIC);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(st);
+	return store_stmt_end(st, rc == SQLITE_DONE ? 0 : store_sql_err(s->db, rc));
+}
+
+int store_user_reset(store *s, const char *address, char ret_token[STORE_TOKEN_LEN + 1])
+{
+	struct wkd_address a;
+	uint8_t raw[TOKEN_RAW_LEN], hash[TOKEN_HASH_LEN];
+	char token[STORE_TOKEN_LEN + 1];
+	int64_t id = 0;
+	int r = address_parse(address, &a);
+	if (r < 0)
+		return r;
+	randombytes_buf(raw, sizeof(raw));
+	token_encode(raw, token);
+	crypto_hash_sha256(hash, raw, sizeof(raw));
+	if ((r = store_tx_begin(s)) < 0)
+		goto done;
+	r = user_id(s, &a, &id);
+	if (r == 0)
+		r = token_reset(s, id, hash);
+	if (r == 0)
+		r = store_tx_commit(s);
+	if (r < 0)
+		store_tx_rollback(s);
+	if (r == 0)
+		memcpy(ret_token, token, sizeof(token));
+done:
+	sodium_memzero(raw, sizeof(raw));
+	sodium_memzero(token, sizeof(token));
 	sodium_memzero(hash, sizeof(hash));
 	return r;
 }

@@ -58,16 +58,42 @@ int store_user_add(store *s, const char *address, char ret_token[STORE_TOKEN_LEN
 /* 1 if the mailbox is a user, 0 if not; SM_EINVAL if not an address. */
 int store_user_exists(store *s, const char *address) SM_WUR;
 
-/* Checks the token and, in one transaction, uses it up and stores cert as
- * the user's certificate (replacing any earlier one). The caller has
- * already checked that cert is a public certificate whose user ID is the
- * address; the store does not parse it. A token works once, ever.
- * SM_ENOTFOUND: no such user; SM_EINVAL: not an address, malformed or wrong
- * token; SM_EEXIST: right token, already used; SM_ETOOBIG: cert over
- * STORE_CERT_MAX. A daemon should answer the first three alike, so that
- * the answer reveals neither users nor tokens. cert is only borrowed. */
+/* An owner's authorization (kt_update.h) stored with a change, and the
+ * committed version the change builds on (its map counter; 0: none yet). */
+struct store_auth {
+	const uint8_t *text;
+	size_t len;
+	uint64_t base_counter;
+};
+#define STORE_AUTH_MAX 4096
+
+/* Checks the token and, in one transaction, uses it up and stores cert
+ * (with auth, when not NULL) as the user's pending certificate (replacing
+ * any earlier pending one). The caller has already checked that cert is a
+ * public certificate bundle for the address and auth's signature; the
+ * store parses neither. A token works once, ever (store_user_reset issues a
+ * new one). SM_ENOTFOUND: no such user; SM_EINVAL: not an address,
+ * malformed or wrong token; SM_EEXIST: right token, already used;
+ * SM_ESTALE: the committed version is no longer auth->base_counter;
+ * SM_ETOOBIG: cert over STORE_CERT_MAX or auth over STORE_AUTH_MAX. A
+ * daemon should answer the first three alike, so that the answer reveals
+ * neither users nor tokens. cert and auth are only borrowed. */
 int store_publish(store *s, const char *address, const char *token, const uint8_t *cert,
-		  size_t cert_len) SM_WUR;
+		  size_t cert_len, const struct store_auth *auth) SM_WUR;
+
+/* An owner's change: stores cert with auth (required) as the user's
+ * pending certificate, in one transaction, if the committed version is
+ * still auth->base_counter (SM_ESTALE otherwise). The caller has checked
+ * that auth is signed by a key of the committed version. SM_ENOTFOUND: no
+ * such user; other errors as store_publish. */
+int store_update(store *s, const char *address, const uint8_t *cert, size_t cert_len,
+		 const struct store_auth *auth) SM_WUR;
+
+/* The administrator's reset of a user who lost every key: a new one-time
+ * token replaces the old (used or not), written to ret_token once it is
+ * committed. What the domain serves changes only when the user publishes
+ * with it. SM_ENOTFOUND: no such user. */
+int store_user_reset(store *s, const char *address, char ret_token[STORE_TOKEN_LEN + 1]) SM_WUR;
 
 /* Appends the certificate served under the domain's WKD hash (as in the
  * URL: wkd_hash_local_part) to ret_cert. SM_ENOTFOUND if there is none;

@@ -21,6 +21,8 @@ enum stmt_id {
 	ST_KEY_BY_HASH,
 	ST_USER_COUNT,
 	ST_USER_LIST,
+	ST_COUNTER,
+	ST_TOKEN_RESET,
 	ST_COUNT
 };
 

@@ -31,14 +31,15 @@ _Static_assert(KST_N <= KST_COUNT, "raise KST_COUNT in store_internal.h");
 
 static const char *const kst_sql[KST_N] = {
 	[KST_CHANGES] = "SELECT u.id, u.local || '@' || u.domain, c.cert, c.version,"
-			" l.idx, l.counter, l.epoch, l.commitment, i.idx, i.vrf_proof"
+			" l.idx, l.counter, l.epoch, l.commitment, i.idx, i.vrf_proof,"
+			" c.authorization"
 			" FROM users u JOIN certs c ON c.user_id = u.id"
 			" LEFT JOIN kt_leaves l ON l.user_id = u.id"
 			" LEFT JOIN kt_indices i ON i.user_id = u.id"
 			" WHERE u.domain = ?1 AND (l.user_id IS NULL OR l.cert_version <> c.version)",
 	[KST_LEAVES] = "SELECT idx, counter, epoch, commitment FROM kt_leaves WHERE domain = ?1",
-	[KST_VERSION_PUT] = "INSERT INTO kt_versions (user_id, counter, epoch, opening, cert)"
-			    " VALUES (?1, ?2, ?3, ?4, ?5)",
+	[KST_VERSION_PUT] = "INSERT INTO kt_versions (user_id, counter, epoch, opening, cert,"
+			    " authorization) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
 	[KST_LEAF_PUT] = "INSERT INTO kt_leaves (user_id, domain, idx, vrf_proof, counter, epoch,"
 			 " commitment, cert_version) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
 			 " ON CONFLICT (user_id) DO UPDATE SET counter = excluded.counter,"
@@ -56,7 +57,8 @@ static const char *const kst_sql[KST_N] = {
 	[KST_USER] = "SELECT u.id, lower(u.local) || '@' || u.domain, l.idx, l.vrf_proof, l.counter"
 		     " FROM users u JOIN kt_leaves l ON l.user_id = u.id"
 		     " WHERE u.domain = ?1 AND u.wkd_hash = ?2",
-	[KST_VERSION] = "SELECT opening, cert FROM kt_versions WHERE user_id = ?1 AND counter = ?2",
+	[KST_VERSION] = "SELECT opening, cert, authorization FROM kt_versions"
+			" WHERE user_id = ?1 AND counter = ?2",
 	[KST_WITNESS_GET] = "SELECT size FROM kt_witnesses WHERE domain = ?1 AND name = ?2",
 	[KST_INDEX_PUT] = "INSERT OR IGNORE INTO kt_indices (user_id, idx, vrf_proof)"
 			  " SELECT id, ?3, ?4 FROM users WHERE domain = ?1 AND local = ?2",
@@ -168,6 +170,8 @@ static int change_row(sqlite3_stmt *st, struct store_kt_change *c)
 		r = column_fixed(st, 8, c->idx, PTREE_IDX_LEN);
 	if (r == 0 && c->has_index)
 		r = column_fixed(st, 9, c->vrf_proof, VRF_PROOF_LEN);
+	c->auth = sqlite3_column_blob(st, 10);
+	c->auth_len = c->auth != NULL ? (size_t)sqlite3_column_bytes(st, 10) : 0;
 	return r;
 }
 
@@ -225,7 +229,7 @@ void store_kt_rollback(store *s)
 int store_kt_put_version(store *s, int64_t user_id, const char *domain,
 			 const uint8_t vrf_proof[VRF_PROOF_LEN], const struct ptree_leaf *leaf,
 			 const uint8_t opening[32], const uint8_t *cert, size_t cert_len,
-			 int64_t cert_version)
+			 const uint8_t *auth, size_t auth_len, int64_t cert_version)
 {
 	sqlite3_stmt *st = s->kst[KST_VERSION_PUT];
 	int rc = sqlite3_bind_int64(st, 1, user_id);
@@ -237,6 +241,8 @@ int store_kt_put_version(store *s, int64_t user_id, const char *domain,
 		rc = bind_blob(st, 4, opening, 32);
 	if (rc == SQLITE_OK)
 		rc = bind_blob(st, 5, cert, cert_len);
+	if (rc == SQLITE_OK)
+		rc = auth_len > 0 ? bind_blob(st, 6, auth, auth_len) : sqlite3_bind_null(st, 6);
 	int r = run(s, st, rc);
 	if (r < 0)
 		return r;
@@ -404,7 +410,7 @@ int store_kt_user(store *s, const char *domain, const char *wkd_hash, struct sto
 }
 
 int store_kt_version(store *s, int64_t user_id, uint64_t counter, uint8_t ret_opening[32],
-		     struct buf *ret_cert)
+		     struct buf *ret_cert, struct buf *ret_auth)
 {
 	sqlite3_stmt *st = s->kst[KST_VERSION];
 	uint8_t opening[32];
@@ -417,6 +423,8 @@ int store_kt_version(store *s, int64_t user_id, uint64_t counter, uint8_t ret_op
 		r = column_fixed(st, 0, opening, sizeof(opening));
 		if (r == 0)
 			r = column_append(st, 1, ret_cert);
+		if (r == 0 && ret_auth != NULL && sqlite3_column_type(st, 2) != SQLITE_NULL)
+			r = column_append(st, 2, ret_auth);
 		if (r == 0)
 			memcpy(ret_opening, opening, sizeof(opening));
 	} else {

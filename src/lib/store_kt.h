@@ -32,6 +32,8 @@ struct store_kt_change {
 	const char *address;     /* local@domain as the user was added */
 	const uint8_t *cert;
 	size_t cert_len;
+	const uint8_t *auth;     /* its authorization (kt_update.h); NULL if none */
+	size_t auth_len;
 	int64_t cert_version;
 	int has_leaf;            /* the user has a committed version */
 	struct ptree_leaf leaf;  /* ... and this is its leaf */
@@ -68,7 +70,7 @@ void store_kt_rollback(store *s);
 int store_kt_put_version(store *s, int64_t user_id, const char *domain,
 			 const uint8_t vrf_proof[VRF_PROOF_LEN], const struct ptree_leaf *leaf,
 			 const uint8_t opening[32], const uint8_t *cert, size_t cert_len,
-			 int64_t cert_version) SM_WUR;
+			 const uint8_t *auth, size_t auth_len, int64_t cert_version) SM_WUR;
 /* Inside the transaction: records epoch (entry, delta, signed checkpoint). */
 int store_kt_put_epoch(store *s, const char *domain, uint64_t epoch, const struct buf *entry,
 		       const struct buf *delta, const struct buf *checkpoint) SM_WUR;
@@ -99,9 +101,11 @@ void store_kt_log_init(struct store_kt_log *log, store *s, const char *domain,
  * SM_ENOTFOUND if there is no such user or nothing committed yet. */
 int store_kt_user(store *s, const char *domain, const char *wkd_hash,
 		  struct store_kt_user *ret) SM_WUR;
-/* Version counter of a user: its opening and certificate (appended). */
+/* Version counter of a user: its opening, certificate and authorization
+ * (appended; ret_auth may be NULL, and gets nothing for a version that has
+ * none). */
 int store_kt_version(store *s, int64_t user_id, uint64_t counter, uint8_t ret_opening[32],
-		     struct buf *ret_cert) SM_WUR;
+		     struct buf *ret_cert, struct buf *ret_auth) SM_WUR;
 
 /* Records the VRF index and proof of address (a user), computed when
  * they publish, so that the epoch need not; a later call changes nothing

@@ -82,7 +82,7 @@ static int commit_one(void *arg, const struct store_kt_change *c)
 	leaf.epoch = fe->epoch;
 	fe->n++;
 	return store_kt_put_version(fe->s, c->user_id, strchr(c->address, '@') + 1, vrf_proof, &leaf,
-				    opening, c->cert, c->cert_len, c->cert_version);
+				    opening, c->cert, c->cert_len, NULL, 0, c->cert_version);
 }
 
 /* Commits domain's pending changes as one epoch; returns how many. */
@@ -199,27 +199,27 @@ static void publish_refuses_wrong_token(void)
 	store *s = open_with_luke(dir_for("wrong"), tok);
 	memcpy(wrong, tok, sizeof(wrong));
 	wrong[0] = wrong[0] == 'a' ? 'b' : 'a';
-	CHECK_INT(store_publish(s, "luke@jedi.test", wrong, cert_luke, sizeof(cert_luke)), SM_EINVAL);
+	CHECK_INT(store_publish(s, "luke@jedi.test", wrong, cert_luke, sizeof(cert_luke), NULL), SM_EINVAL);
 	/* malformed: short, long, outside the alphabet, non-zero padding bits */
-	CHECK_INT(store_publish(s, "luke@jedi.test", "abc", cert_luke, sizeof(cert_luke)), SM_EINVAL);
-	CHECK_INT(store_publish(s, "luke@jedi.test", NULL, cert_luke, sizeof(cert_luke)), SM_EINVAL);
+	CHECK_INT(store_publish(s, "luke@jedi.test", "abc", cert_luke, sizeof(cert_luke), NULL), SM_EINVAL);
+	CHECK_INT(store_publish(s, "luke@jedi.test", NULL, cert_luke, sizeof(cert_luke), NULL), SM_EINVAL);
 	memcpy(wrong, tok, sizeof(wrong));
 	wrong[10] = '1';
-	CHECK_INT(store_publish(s, "luke@jedi.test", wrong, cert_luke, sizeof(cert_luke)), SM_EINVAL);
+	CHECK_INT(store_publish(s, "luke@jedi.test", wrong, cert_luke, sizeof(cert_luke), NULL), SM_EINVAL);
 	memcpy(wrong, tok, sizeof(wrong));
 	wrong[STORE_TOKEN_LEN - 1]++; /* 'a' or 'q' (one bit, four zero bits) + 1 */
-	CHECK_INT(store_publish(s, "luke@jedi.test", wrong, cert_luke, sizeof(cert_luke)), SM_EINVAL);
+	CHECK_INT(store_publish(s, "luke@jedi.test", wrong, cert_luke, sizeof(cert_luke), NULL), SM_EINVAL);
 	/* the right token for someone else's address */
-	CHECK_INT(store_publish(s, "leia@jedi.test", tok, cert_luke, sizeof(cert_luke)), SM_ENOTFOUND);
-	CHECK_INT(store_publish(s, "luke@jedi.test", tok, cert_luke, 0), SM_EINVAL);
-	CHECK_INT(store_publish(s, "luke@jedi.test", tok, cert_luke, STORE_CERT_MAX + 1), SM_ETOOBIG);
+	CHECK_INT(store_publish(s, "leia@jedi.test", tok, cert_luke, sizeof(cert_luke), NULL), SM_ENOTFOUND);
+	CHECK_INT(store_publish(s, "luke@jedi.test", tok, cert_luke, 0, NULL), SM_EINVAL);
+	CHECK_INT(store_publish(s, "luke@jedi.test", tok, cert_luke, STORE_CERT_MAX + 1, NULL), SM_ETOOBIG);
 	/* nothing stored, and the right token still works afterwards */
 	buf_init(&b, 4096);
 	CHECK_INT(store_key_by_hash(s, "jedi.test", luke_hash(), &b), SM_ENOTFOUND);
 	CHECK_INT(b.len, 0);
 	CHECK_INT(store_user_count(s, &c), 0);
 	CHECK_INT(c.published, 0);
-	CHECK_INT(store_publish(s, "luke@jedi.test", tok, cert_luke, sizeof(cert_luke)), 0);
+	CHECK_INT(store_publish(s, "luke@jedi.test", tok, cert_luke, sizeof(cert_luke), NULL), 0);
 	buf_free(&b);
 	store_close(s);
 }
@@ -231,7 +231,7 @@ static void publish_stores_and_refuses_replay(void)
 	struct store_counts c = {0, 0};
 	store *s = open_with_luke(dir_for("publish"), tok);
 	buf_init(&b, 4096);
-	CHECK_INT(store_publish(s, "Luke@JEDI.test", tok, cert_luke, sizeof(cert_luke)), 0);
+	CHECK_INT(store_publish(s, "Luke@JEDI.test", tok, cert_luke, sizeof(cert_luke), NULL), 0);
 	/* not served before an epoch commits it */
 	CHECK_INT(store_key_by_hash(s, "jedi.test", luke_hash(), &b), SM_ENOTFOUND);
 	CHECK_INT(commit(s, "jedi.test"), 1);
@@ -243,14 +243,14 @@ static void publish_stores_and_refuses_replay(void)
 	CHECK_INT(c.users, 1);
 	CHECK_INT(c.published, 1);
 	/* replay: the same token, in any spelling, never publishes again */
-	CHECK_INT(store_publish(s, "luke@jedi.test", tok, cert_other, sizeof(cert_other)), SM_EEXIST);
+	CHECK_INT(store_publish(s, "luke@jedi.test", tok, cert_other, sizeof(cert_other), NULL), SM_EEXIST);
 	for (size_t i = 0; i < STORE_TOKEN_LEN; i++)
 		wrong[i] = (char)((tok[i] >= 'a' && tok[i] <= 'z') ? tok[i] - 32 : tok[i]);
 	wrong[STORE_TOKEN_LEN] = 0;
-	CHECK_INT(store_publish(s, "luke@jedi.test", wrong, cert_other, sizeof(cert_other)), SM_EEXIST);
+	CHECK_INT(store_publish(s, "luke@jedi.test", wrong, cert_other, sizeof(cert_other), NULL), SM_EEXIST);
 	/* a wrong token for a used entry says "wrong", not "used" */
 	wrong[0] = tok[0] == 'a' ? 'b' : 'a';
-	CHECK_INT(store_publish(s, "luke@jedi.test", wrong + 0, cert_other, sizeof(cert_other)),
+	CHECK_INT(store_publish(s, "luke@jedi.test", wrong + 0, cert_other, sizeof(cert_other), NULL),
 		  SM_EINVAL);
 	buf_reset(&b);
 	CHECK_INT(store_key_by_hash(s, "jedi.test", luke_hash(), &b), 0);
@@ -266,7 +266,7 @@ static void publish_accepts_retyped_token(void)
 	for (size_t i = 0; i < STORE_TOKEN_LEN; i++)
 		if (tok[i] >= 'a' && tok[i] <= 'z')
 			tok[i] = (char)(tok[i] - 32);
-	CHECK_INT(store_publish(s, "luke@jedi.test", tok, cert_luke, sizeof(cert_luke)), 0);
+	CHECK_INT(store_publish(s, "luke@jedi.test", tok, cert_luke, sizeof(cert_luke), NULL), 0);
 	store_close(s);
 }
 
@@ -276,8 +276,8 @@ static void key_by_hash_scoped_to_domain(void)
 	struct buf b, small;
 	store *s = open_with_luke(dir_for("hash"), tok);
 	CHECK_INT(store_user_add(s, "leia@rebels.test", tok2), 0);
-	CHECK_INT(store_publish(s, "luke@jedi.test", tok, cert_luke, sizeof(cert_luke)), 0);
-	CHECK_INT(store_publish(s, "leia@rebels.test", tok2, cert_other, sizeof(cert_other)), 0);
+	CHECK_INT(store_publish(s, "luke@jedi.test", tok, cert_luke, sizeof(cert_luke), NULL), 0);
+	CHECK_INT(store_publish(s, "leia@rebels.test", tok2, cert_other, sizeof(cert_other), NULL), 0);
 	CHECK_INT(commit(s, "jedi.test"), 1);
 	CHECK_INT(commit(s, "rebels.test"), 1);
 	buf_init(&b, 4096);
@@ -337,7 +337,7 @@ static void reopen_persists(void)
 	int calls = 0;
 	store *s = open_with_luke(dir, tok);
 	CHECK_INT(store_user_add(s, "Anakin@jedi.test", tok2), 0);
-	CHECK_INT(store_publish(s, "luke@jedi.test", tok, cert_luke, sizeof(cert_luke)), 0);
+	CHECK_INT(store_publish(s, "luke@jedi.test", tok, cert_luke, sizeof(cert_luke), NULL), 0);
 	CHECK_INT(commit(s, "jedi.test"), 1);
 	store_close(s);
 	s = NULL;
@@ -347,7 +347,7 @@ static void reopen_persists(void)
 	buf_init(&b, 4096);
 	CHECK_INT(store_key_by_hash(s, "jedi.test", luke_hash(), &b), 0);
 	CHECK(b.len == sizeof(cert_luke) && memcmp(b.data, cert_luke, b.len) == 0);
-	CHECK_INT(store_publish(s, "luke@jedi.test", tok, cert_other, sizeof(cert_other)), SM_EEXIST);
+	CHECK_INT(store_publish(s, "luke@jedi.test", tok, cert_other, sizeof(cert_other), NULL), SM_EEXIST);
 	CHECK_INT(store_user_count(s, &c), 0);
 	CHECK_INT(c.users, 2);
 	CHECK_INT(c.published, 1);
@@ -358,7 +358,7 @@ static void reopen_persists(void)
 	CHECK_INT(store_user_list(s, list_stop, &calls), 42);
 	CHECK_INT(calls, 1);
 	/* the unused token survived the reopen too */
-	CHECK_INT(store_publish(s, "anakin@jedi.test", tok2, cert_other, sizeof(cert_other)), 0);
+	CHECK_INT(store_publish(s, "anakin@jedi.test", tok2, cert_other, sizeof(cert_other), NULL), 0);
 	buf_free(&b);
 	store_close(s);
 }
@@ -504,7 +504,7 @@ static void busy_write_fails_loudly(void)
 	CHECK_INT(errno, EBUSY);
 	CHECK(now_ms() - t0 >= 90);
 	CHECK_STR(tok2, "unchanged");
-	CHECK_INT(store_publish(s, "luke@jedi.test", tok, cert_luke, sizeof(cert_luke)), SM_EIO);
+	CHECK_INT(store_publish(s, "luke@jedi.test", tok, cert_luke, sizeof(cert_luke), NULL), SM_EIO);
 	/* WAL: readers are not blocked by the writer */
 	CHECK_INT(store_user_exists(s, "luke@jedi.test"), 1);
 	CHECK_INT(sqlite3_exec(other, "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
@@ -513,7 +513,7 @@ static void busy_write_fails_loudly(void)
 	CHECK_INT(store_user_exists(s, "leia@jedi.test"), 0);
 	buf_init(&b, 4096);
 	CHECK_INT(store_key_by_hash(s, "jedi.test", luke_hash(), &b), SM_ENOTFOUND);
-	CHECK_INT(store_publish(s, "luke@jedi.test", tok, cert_luke, sizeof(cert_luke)), 0);
+	CHECK_INT(store_publish(s, "luke@jedi.test", tok, cert_luke, sizeof(cert_luke), NULL), 0);
 	CHECK_INT(store_user_add(s, "leia@jedi.test", tok2), 0);
 	buf_free(&b);
 	store_close(s);
@@ -535,7 +535,7 @@ static void kt_index_at_publish(void)
 	store *s = open_with_luke(dir_for("ktidx"), tok);
 	memset(idx, 0x5a, sizeof(idx));
 	memset(proof, 0x17, sizeof(proof));
-	CHECK_INT(store_publish(s, "luke@jedi.test", tok, cert_luke, sizeof(cert_luke)), 0);
+	CHECK_INT(store_publish(s, "luke@jedi.test", tok, cert_luke, sizeof(cert_luke), NULL), 0);
 	CHECK_INT(store_kt_put_index(s, "Luke@jedi.test", idx, proof), 0);
 	memset(proof, 0x18, sizeof(proof));
 	CHECK_INT(store_kt_put_index(s, "luke@jedi.test", proof, proof), 0); /* ignored */
@@ -562,15 +562,15 @@ static void kt_tables(void)
 	buf_init(&c, 4096);
 	CHECK_INT(store_kt_latest(s, "jedi.test", &e, NULL), SM_ENOTFOUND);
 	CHECK_INT(store_kt_user(s, "jedi.test", luke_hash(), &u), SM_ENOTFOUND);
-	CHECK_INT(store_publish(s, "Luke@jedi.test", tok, cert_luke, sizeof(cert_luke)), 0);
+	CHECK_INT(store_publish(s, "Luke@jedi.test", tok, cert_luke, sizeof(cert_luke), NULL), 0);
 	CHECK_INT(commit(s, "jedi.test"), 1);
 	CHECK_INT(store_kt_user(s, "jedi.test", luke_hash(), &u), 0);
 	CHECK_STR(u.address, "luke@jedi.test");
 	CHECK_INT(u.counter, 1);
-	CHECK_INT(store_kt_version(s, u.user_id, 1, opening, &a), 0);
+	CHECK_INT(store_kt_version(s, u.user_id, 1, opening, &a, NULL), 0);
 	CHECK(a.len == sizeof(cert_luke) && memcmp(a.data, cert_luke, a.len) == 0);
 	CHECK_INT(opening[0], 9);
-	CHECK_INT(store_kt_version(s, u.user_id, 2, opening, &a), SM_ENOTFOUND);
+	CHECK_INT(store_kt_version(s, u.user_id, 2, opening, &a, NULL), SM_ENOTFOUND);
 	/* two epochs, and the log over them */
 	buf_reset(&a);
 	CHECK_INT(buf_append_str(&a, "entry0"), 0);
