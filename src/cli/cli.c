@@ -145,3 +145,12 @@ int cli_write_stdout(const uint8_t *data, size_t len)
 	}
 	return 0;
 }
+
+long cli_parse_wait(const char *arg)
+{
+	char *end;
+	unsigned long v = strtoul(arg, &end, 10);
+	if (*arg == 0 || *end != 0 || v > 86400)
+		return -1;
+	return (long)v;
+}

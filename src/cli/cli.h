@@ -48,7 +48,7 @@ int cli_write_stdout(const uint8_t *data, size_t len);
 struct lookup_info {
 	struct pgp_fpr fpr;
 	char source[1024];
-	const char *pin_state;
+	char pin_state[768];   /* how it stands against the pin, and who changed it */
 	char proof[512]; /* what the transparency log proved, or why nothing */
 };
 
@@ -60,6 +60,9 @@ struct lookup_info {
  * why and returns the exit status (EX_NOUSER: the directory has no key). */
 int lookup_address(struct cli *c, const char *address, bool accept, struct lookup_info *ret);
 
+/* A --wait SECONDS argument (at most a day); -1 if malformed. */
+long cli_parse_wait(const char *arg);
+
 /* The verbs: each parses its own options and returns the exit status. */
 int cmd_keygen(int argc, char **argv);
 int cmd_export(int argc, char **argv);
@@ -68,6 +71,9 @@ int cmd_seal(int argc, char **argv);
 int cmd_read(int argc, char **argv);
 int cmd_lookup(int argc, char **argv);
 int cmd_publish(int argc, char **argv);
+int cmd_rotate(int argc, char **argv);
+int cmd_revoke(int argc, char **argv);
+int cmd_renew(int argc, char **argv);
 int cmd_send(int argc, char **argv);
 int cmd_monitor(int argc, char **argv);
 int cmd_witness(int argc, char **argv);

@@ -5,14 +5,24 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli.h"
 #include "fetch.h"
+#include "kt_update.h"
+#include "pgp_lifecycle.h"
 #include "pins.h"
 #include "transparency.h"
 #include "wkd.h"
 
 #define LOOKUP_MAX (1u << 20) /* a served key larger than this is refused */
+
+/* What the domain served for an address. */
+struct served {
+	struct buf all;  /* the certificates, binary */
+	struct buf auth; /* the version's authorization (kt_update.h); empty if none */
+	bool proven;     /* by the domain's transparency log */
+};
 
 /* Exit status for a failed fetch, after saying why. */
 static int fetch_failed(const char *url, const struct fetch_result *f)
@@ -63,7 +73,36 @@ static int wkd_get(const struct wkd_address *a, struct buf *cert, struct buf *ur
 	return 0;
 }
 
-/* Reduces what was served to the certificate for address, binary. */
+/* Says why no key served for address is usable: revoked, expired, or
+ * without a user ID or encryption key for it. */
+static int unusable(pgp_ctx *scratch, const char *address)
+{
+	struct pgp_fpr f;
+	struct pgp_key_state ks;
+	size_t n = 0;
+	if (pgp_keys_for_address(scratch, address, &f, 1, &n) < 0 || n == 0 ||
+	    pgp_key_state(scratch, &f, &ks) < 0) {
+		cli_error("the key served for %s has no valid user ID for that address or no usable "
+			  "encryption key", address);
+		return EX_DATAERR;
+	}
+	if (ks.revoked) {
+		cli_error("%s's key %s is revoked by its owner (%s), and they have no other key: "
+			  "nothing can be encrypted to them", address, f.hex,
+			  ks.reason[0] ? ks.reason : "no reason given");
+		return EX_NOUSER;
+	}
+	if (ks.expired) {
+		cli_error("%s's key %s expired %llu day(s) ago, and they have no other key: "
+			  "nothing can be encrypted to them until they renew it", address, f.hex,
+			  (unsigned long long)(((uint64_t)time(NULL) - ks.expires) / 86400));
+		return EX_NOUSER;
+	}
+	cli_error("the key served for %s (%s) has no usable encryption key", address, f.hex);
+	return EX_DATAERR;
+}
+
+/* Reduces what was served to the usable certificate for address, binary. */
 static int served_cert(const char *address, const struct buf *served, struct buf *cert,
 		       struct pgp_fpr *ret_fpr)
 {
@@ -74,8 +113,7 @@ static int served_cert(const char *address, const struct buf *served, struct buf
 	if (pgp_import(scratch, served->data, served->len, PGP_IMPORT_PUBLIC, NULL) < 0)
 		cli_error("the directory's answer for %s is not an OpenPGP certificate", address);
 	else if (pgp_find_by_address(scratch, address, false, ret_fpr) < 0)
-		cli_error("the key served for %s has no valid user ID for that address or no usable "
-			  "encryption key", address);
+		st = unusable(scratch, address);
 	else if (pgp_export_for_address(scratch, ret_fpr, address, false, cert) < 0)
 		st = EX_SOFTWARE;
 	else
@@ -84,22 +122,54 @@ static int served_cert(const char *address, const struct buf *served, struct buf
 	return st;
 }
 
+/* Who changed a pinned key, as the change's authorization (kt_update.h)
+ * shows it to us: the statement's signature is checked with our key store,
+ * which holds the key we pinned (the new certificates are not imported
+ * yet). */
+static void change_story(struct cli *c, const struct buf *auth, const struct pgp_fpr *pinned,
+			 char *out, size_t n)
+{
+	struct kt_authorization au;
+	struct pgp_fpr signer;
+	if (auth->len == 0 || kt_authorization_parse(auth->data, auth->len, &au) < 0) {
+		snprintf(out, n, "changed: the transparency log proves the new key was published for "
+				 "this address (its owner's monitor would see a change they did not "
+				 "make)");
+	} else if (au.update.authority == KT_BY_TOKEN) {
+		snprintf(out, n, "changed by the domain's administrator (a reset with a one-time "
+				 "token): the key you had, %s, did not authorize it; its owner's "
+				 "monitor shows the reset", pinned->hex);
+	} else if (pgp_verify_detached(c->ctx, au.statement, au.statement_len, au.sig, au.sig_len,
+				       &signer) == 0 && strcmp(signer.hex, pinned->hex) == 0) {
+		snprintf(out, n, "changed by its owner: the change (version %llu) is signed by the key "
+				 "you had pinned, %s", (unsigned long long)au.update.version,
+			 pinned->hex);
+	} else {
+		snprintf(out, n, "changed: the domain says its owner authorized it with a key you have "
+				 "not seen (version %llu); its owner's monitor would see a change they "
+				 "did not make", (unsigned long long)au.update.version);
+	}
+}
+
 /* A pinned address must keep its key, unless the transparency log proves
- * the change (proven): then the owner's monitor is what guards it. */
-static int check_pin(const struct pins *pins, const char *address, const struct pgp_fpr *fpr,
-		     bool accept, bool proven, const char **ret_state)
+ * the change (proven): then the owner's monitor is what guards it, and the
+ * change's authorization says who made it. */
+static int check_pin(struct cli *c, const struct pins *pins, const char *address,
+		     const struct pgp_fpr *fpr, const struct served *sv, bool accept,
+		     struct lookup_info *ret)
 {
 	const struct pgp_fpr *pinned = pins_get(pins, address);
-	*ret_state = pinned == NULL ? "new: pinned on first use" : "matches the pinned key";
+	snprintf(ret->pin_state, sizeof(ret->pin_state), "%s",
+		 pinned == NULL ? "new: pinned on first use" : "matches the pinned key");
 	if (pinned == NULL || strcmp(pinned->hex, fpr->hex) == 0)
 		return 0;
-	if (proven) {
-		*ret_state = "changed: the transparency log proves the new key was published for "
-			     "this address (its owner's monitor would see a change they did not make)";
+	if (sv->proven) {
+		change_story(c, &sv->auth, pinned, ret->pin_state, sizeof(ret->pin_state));
 		return 0;
 	}
 	if (accept) {
-		*ret_state = "changed: the new key replaces the pinned one, as you asked";
+		snprintf(ret->pin_state, sizeof(ret->pin_state),
+			 "changed: the new key replaces the pinned one, as you asked");
 		return 0;
 	}
 	cli_error("the key for %s has changed!\n  pinned:  %s\n  now:     %s\n"
@@ -109,17 +179,50 @@ static int check_pin(const struct pins *pins, const char *address, const struct 
 	return EX_NOPERM;
 }
 
+/* Adds what the old pinned key's revocation says, once it is imported. */
+static void note_revoked_pin(struct cli *c, const struct pgp_fpr *pinned, struct lookup_info *ret)
+{
+	struct pgp_key_state ks;
+	size_t len = strlen(ret->pin_state);
+	if (pinned == NULL || pgp_key_state(c->ctx, pinned, &ks) < 0 || !ks.revoked)
+		return;
+	snprintf(ret->pin_state + len, sizeof(ret->pin_state) - len,
+		 "; the old key is revoked (%s)", ks.reason[0] ? ks.reason : "no reason given");
+}
+
+/* Every certificate served for address, each reduced to its user ID for
+ * it, goes into the key store, so that a revoked or expired predecessor is
+ * known there too and nothing is encrypted to it from the copy there.
+ * Served certificates that are not all for address are left out. */
+static void import_served(struct cli *c, const char *address, const struct served *sv)
+{
+	struct buf reduced;
+	buf_init(&reduced, LOOKUP_MAX);
+	if (pgp_bundle_for_address(sv->all.data, sv->all.len, address, &reduced, NULL, NULL) == 0 &&
+	    pgp_import(c->ctx, reduced.data, reduced.len, PGP_IMPORT_PUBLIC, NULL) < 0)
+		cli_error("could not keep the certificates served for %s", address);
+	buf_free(&reduced);
+}
+
 static int keep(struct cli *c, const char *address, const struct buf *cert,
-		const struct pgp_fpr *fpr, bool accept, bool proven, const char **ret_state)
+		const struct pgp_fpr *fpr, const struct served *sv, bool accept,
+		struct lookup_info *ret)
 {
 	struct pins pins;
+	struct pgp_fpr pinned = {{0}};
 	if (pins_load(c->home, &pins) < 0) {
 		cli_error("cannot read %s/%s", c->home, PINS_FILE);
 		return EX_IOERR;
 	}
-	int st = check_pin(&pins, address, fpr, accept, proven, ret_state);
+	if (pins_get(&pins, address) != NULL)
+		pinned = *pins_get(&pins, address);
+	int st = check_pin(c, &pins, address, fpr, sv, accept, ret);
 	if (st == 0 && pgp_import(c->ctx, cert->data, cert->len, PGP_IMPORT_PUBLIC, NULL) < 0)
 		st = EX_SOFTWARE;
+	if (st == 0)
+		import_served(c, address, sv);
+	if (st == 0)
+		note_revoked_pin(c, pinned.hex[0] ? &pinned : NULL, ret);
 	if (st == 0 && pins_set(&pins, address, fpr) < 0)
 		st = EX_SOFTWARE;
 	if (st == 0)
@@ -132,19 +235,21 @@ static int keep(struct cli *c, const char *address, const struct buf *cert,
 	return st;
 }
 
-/* The served key: from the verified lookup proof, or from WKD when the
- * domain has no transparency log. */
+
+/* The served certificates: from the verified lookup proof (with the
+ * version's authorization), or from WKD when the domain has no
+ * transparency log. */
 static int find_served(struct cli *c, const struct wkd_address *a, const char *address,
-		       struct buf *served, struct lookup_info *ret, bool *ret_proven)
+		       struct served *sv, struct lookup_info *ret)
 {
 	struct kt_lookup kl;
 	struct buf url;
 	int st = kt_lookup(c, address, &kl);
-	*ret_proven = false;
+	sv->proven = false;
 	if (st == KT_NO_LOG) {
 		kt_lookup_free(&kl);
 		buf_init(&url, 4096);
-		st = wkd_get(a, served, &url);
+		st = wkd_get(a, &sv->all, &url);
 		if (st == 0)
 			snprintf(ret->source, sizeof(ret->source), "%s", (const char *)url.data);
 		snprintf(ret->proof, sizeof(ret->proof),
@@ -158,10 +263,11 @@ static int find_served(struct cli *c, const struct wkd_address *a, const char *a
 			  "(checkpoint %llu)", address, a->domain, (unsigned long long)kl.res.size);
 		st = EX_NOUSER;
 	}
-	if (st == 0 && buf_append(served, kl.res.key, kl.res.key_len) < 0)
+	if (st == 0 && (buf_append(&sv->all, kl.res.key, kl.res.key_len) < 0 ||
+			buf_append(&sv->auth, kl.proof->auth, kl.proof->auth_len) < 0))
 		st = EX_DATAERR;
 	if (st == 0) {
-		*ret_proven = true;
+		sv->proven = true;
 		snprintf(ret->source, sizeof(ret->source), "%s", kl.source);
 		snprintf(ret->proof, sizeof(ret->proof),
 			 "version %llu of the entry (epoch %llu), in checkpoint %llu, cosigned by %zu "
@@ -180,22 +286,25 @@ int lookup_address(struct cli *c, const char *address, bool accept, struct looku
 		cli_error("'%s' is not an email address", address);
 		return EX_USAGE;
 	}
-	struct buf served, cert;
+	struct served sv;
+	struct buf cert;
 	struct pgp_fpr fpr;
-	const char *state = "";
-	bool proven = false;
-	buf_init(&served, LOOKUP_MAX);
+	buf_init(&sv.all, LOOKUP_MAX);
+	buf_init(&sv.auth, KT_AUTH_MAX);
 	buf_init(&cert, LOOKUP_MAX);
-	int st = find_served(c, &a, address, &served, ret, &proven);
+	int st = find_served(c, &a, address, &sv, ret);
 	if (st == 0)
-		st = served_cert(address, &served, &cert, &fpr);
-	if (st == 0)
-		st = keep(c, address, &cert, &fpr, accept, proven, &state);
-	if (st == 0) {
-		ret->fpr = fpr;
-		ret->pin_state = state;
+		st = served_cert(address, &sv.all, &cert, &fpr);
+	if (st == EX_NOUSER && sv.all.len > 0) {
+		import_served(c, address, &sv);
+		(void)cli_save(c);
 	}
-	buf_free(&served);
+	if (st == 0)
+		st = keep(c, address, &cert, &fpr, &sv, accept, ret);
+	if (st == 0)
+		ret->fpr = fpr;
+	buf_free(&sv.all);
+	buf_free(&sv.auth);
 	buf_free(&cert);
 	return st;
 }

@@ -1,14 +1,20 @@
 /* sealmail monitor ADDRESS...: the owner's check of their own entries in
  * their domain's transparency log. One lookup proof per address, whatever
- * the number of epochs since the last check: the map's counter for the
- * address must equal the number of changes the owner published (a key
- * served and then reverted leaves it two ahead), and the key it commits
- * to must be the owner's. */
+ * the number of epochs since the last check: the version the map holds
+ * must be one the owner authorized, its statement signed by one of their
+ * keys (kt_update.h), or the version they recorded (a key served and then
+ * reverted leaves the counter two ahead, without their signature); an
+ * administrator's reset is named as such. It reminds the owner to renew a
+ * key that expires within 30 days. */
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli.h"
+#include "entry.h"
+#include "pgp_lifecycle.h"
 #include "kt.h"
 #include "transparency.h"
 
@@ -20,17 +26,19 @@ static int monitor_usage(void)
 	return EX_USAGE;
 }
 
-/* The fingerprint of the committed key for address, or "" if unusable. */
-static void committed_fpr(const struct kt_lookup *kl, const char *address, struct pgp_fpr *ret)
+/* Whether the user holds a secret key for address (revoked or not). */
+static bool has_own_key(struct cli *c, const char *address)
 {
-	pgp_ctx *scratch = NULL;
-	memset(ret, 0, sizeof(*ret));
-	if (pgp_ctx_new(&scratch) < 0)
-		return;
-	if (pgp_import(scratch, kl->res.key, kl->res.key_len, PGP_IMPORT_PUBLIC, NULL) < 0 ||
-	    pgp_find_by_address(scratch, address, false, ret) < 0)
-		memset(ret, 0, sizeof(*ret));
-	pgp_ctx_free(scratch);
+	struct pgp_fpr f[PGP_BUNDLE_MAX];
+	size_t n = 0;
+	if (pgp_keys_for_address(c->ctx, address, f, PGP_BUNDLE_MAX, &n) < 0)
+		return false;
+	for (size_t i = 0; i < n && i < PGP_BUNDLE_MAX; i++) {
+		struct pgp_key_state ks;
+		if (pgp_key_state(c->ctx, &f[i], &ks) == 0 && ks.secret)
+			return true;
+	}
+	return false;
 }
 
 static int alert(const char *address, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -49,21 +57,44 @@ static int alert(const char *address, const char *fmt, ...)
 	return EXIT_ALERT;
 }
 
-static int judge_present(const char *address, const struct kt_lookup *kl, uint64_t want,
-			 const struct pgp_fpr *ours)
+#define RENEW_BEFORE (30 * 86400) /* the reminder starts this long before expiry */
+
+/* The reminder to renew the user's key before it expires. */
+static void expiry_reminder(struct cli *c, const char *address)
 {
-	struct pgp_fpr now;
+	struct pgp_fpr ours;
+	struct pgp_key_state ks;
+	time_t now = time(NULL);
+	if (pgp_find_by_address(c->ctx, address, true, &ours) < 0 ||
+	    pgp_key_state(c->ctx, &ours, &ks) < 0 || ks.expires == 0)
+		return;
+	if (ks.expires <= (uint64_t)now + RENEW_BEFORE)
+		printf("renew %s: your key %s expires in %llu day(s); run: sealmail renew %s\n",
+		       address, ours.hex,
+		       (unsigned long long)((ks.expires - (uint64_t)now) / 86400), address);
+}
+
+static int judge_present(struct cli *c, const char *address, const struct kt_lookup *kl,
+			 uint64_t want)
+{
+	struct pgp_fpr signer = {{0}};
 	uint64_t have = kl->res.counter;
-	committed_fpr(kl, address, &now);
-	int mine = now.hex[0] != 0 && strcmp(now.hex, ours->hex) == 0;
-	if (have > want)
+	const struct kt_authorization *au = kl->res.has_auth ? &kl->res.auth : NULL;
+	bool mine = entry_is_ours(c, address, have, kl->res.key, kl->res.key_len, au, &signer);
+	if (!mine && au != NULL && au->update.authority == KT_BY_TOKEN && have > 1)
+		return alert(address,
+			     "version %llu of your entry was published with a one-time token from your "
+			     "domain's administrator (a reset), signed by %s, not by any of your keys",
+			     (unsigned long long)have, signer.hex[0] ? signer.hex : "a key you do not have");
+	if (!mine && have > want)
 		return alert(address,
 			     "the domain committed %llu change(s) to your entry that you did not make "
 			     "(the map holds version %llu%s)",
 			     (unsigned long long)(have - want), (unsigned long long)have,
-			     mine ? "; the key it commits to now is yours again: someone else's key was "
-				    "served for you in between"
-				  : "; the key it commits to now is NOT yours");
+			     entry_serves_ours(c->ctx, address, kl->res.key, kl->res.key_len)
+				     ? "; the key it commits to now is yours again: someone else's key "
+				       "was served for you in between"
+				     : "; the key it commits to now is NOT yours");
 	if (have < want) {
 		printf("pending %s: the map holds version %llu, you published %llu; your latest "
 		       "publication is not committed yet, check again after the next epoch\n",
@@ -73,25 +104,25 @@ static int judge_present(const char *address, const struct kt_lookup *kl, uint64
 	if (!mine)
 		return alert(address, "the key committed for you (version %llu, epoch %llu) is NOT yours",
 			     (unsigned long long)have, (unsigned long long)kl->res.epoch);
-	printf("ok %s: version %llu (epoch %llu) is your key %s; checkpoint %llu, cosigned by %zu "
+	printf("ok %s: version %llu (epoch %llu) is yours%s%s; checkpoint %llu, cosigned by %zu "
 	       "witness(es) you trust\n", address, (unsigned long long)have,
-	       (unsigned long long)kl->res.epoch, ours->hex, (unsigned long long)kl->res.size,
-	       kl->res.cosigned);
+	       (unsigned long long)kl->res.epoch, signer.hex[0] ? ", signed by " : "", signer.hex,
+	       (unsigned long long)kl->res.size, kl->res.cosigned);
+	expiry_reminder(c, address);
 	return 0;
 }
 
 static int monitor_one(struct cli *c, const char *address)
 {
-	struct pgp_fpr ours;
 	struct kt_lookup kl;
 	uint64_t want = 0;
-	if (pgp_find_by_address(c->ctx, address, true, &ours) < 0) {
-		cli_error("you have no key for %s; monitor checks your own addresses", address);
-		return EX_NOUSER;
-	}
-	if (kt_own_changes(c, address, &want) < 0) {
+	if (kt_own_version(c, address, &want) < 0) {
 		cli_error("cannot read %s/kt-own for %s", c->home, address);
 		return EX_DATAERR;
+	}
+	if (want == 0 && !has_own_key(c, address)) {
+		cli_error("you have no key for %s; monitor checks your own addresses", address);
+		return EX_NOUSER;
 	}
 	int st = kt_lookup(c, address, &kl);
 	if (st == KT_NO_LOG) {
@@ -100,14 +131,14 @@ static int monitor_one(struct cli *c, const char *address)
 	} else if (st != 0) {
 		st = st == EX_PROTOCOL ? EXIT_ALERT : st;
 	} else if (kl.res.found != KT_PRESENT && want > 0) {
-		st = alert(address, "your entry is missing from the map (you published %llu change(s)); "
+		st = alert(address, "your entry is missing from the map (you published version %llu); "
 				    "checkpoint %llu",
 			   (unsigned long long)want, (unsigned long long)kl.res.size);
 	} else if (kl.res.found != KT_PRESENT) {
 		printf("ok %s: no entry, and you never published one (checkpoint %llu)\n", address,
 		       (unsigned long long)kl.res.size);
 	} else {
-		st = judge_present(address, &kl, want, &ours);
+		st = judge_present(c, address, &kl, want);
 	}
 	kt_lookup_free(&kl);
 	return st;

@@ -220,7 +220,9 @@ static int own_name(const char *address, char ret[KT_ADDRESS_MAX])
 	return kt_canonical_address(address, ret);
 }
 
-int kt_own_changes(const struct cli *c, const char *address, uint64_t *ret)
+/* "version N", or "changes N" as written before versions were signed (one
+ * change per epoch then, so the same number). */
+int kt_own_version(const struct cli *c, const char *address, uint64_t *ret)
 {
 	char name[KT_ADDRESS_MAX];
 	struct buf b;
@@ -230,10 +232,13 @@ int kt_own_changes(const struct cli *c, const char *address, uint64_t *ret)
 		return SM_EINVAL;
 	buf_init(&b, STATE_MAX);
 	int r = read_home_file(c->home, "kt-own", name, &b);
-	if (r == 0 && buf_append(&b, "", 1) == 0 &&
-	    (strncmp((const char *)b.data, OWN_MAGIC, strlen(OWN_MAGIC)) != 0 ||
-	     sscanf((const char *)b.data + strlen(OWN_MAGIC), "changes %llu%c", &n, &tail) != 2 ||
-	     tail != '\n'))
+	if (r == 0 && buf_append(&b, "", 1) < 0)
+		r = SM_ENOMEM;
+	const char *text = r == 0 ? (const char *)b.data : "";
+	if (r == 0 && (strncmp(text, OWN_MAGIC, strlen(OWN_MAGIC)) != 0 ||
+		       (sscanf(text + strlen(OWN_MAGIC), "version %llu%c", &n, &tail) != 2 &&
+			sscanf(text + strlen(OWN_MAGIC), "changes %llu%c", &n, &tail) != 2) ||
+		       tail != '\n'))
 		r = SM_EPARSE;
 	buf_free(&b);
 	if (r == SM_ENOTFOUND) {
@@ -245,16 +250,14 @@ int kt_own_changes(const struct cli *c, const char *address, uint64_t *ret)
 	return r;
 }
 
-int kt_own_bump(const struct cli *c, const char *address)
+int kt_own_set(const struct cli *c, const char *address, uint64_t version)
 {
 	char name[KT_ADDRESS_MAX];
-	uint64_t n = 0;
 	struct buf b;
-	int r = kt_own_changes(c, address, &n);
-	if (r < 0 || own_name(address, name) < 0)
-		return r < 0 ? r : SM_EINVAL;
+	if (own_name(address, name) < 0)
+		return SM_EINVAL;
 	buf_init(&b, STATE_MAX);
-	r = buf_appendf(&b, OWN_MAGIC "changes %llu\n", (unsigned long long)n + 1);
+	int r = buf_appendf(&b, OWN_MAGIC "version %llu\n", (unsigned long long)version);
 	if (r == 0)
 		r = write_home_file(c->home, "kt-own", name, &b);
 	buf_free(&b);

@@ -5,9 +5,9 @@
  *                                 quorum (kt_trust.h); none: quorum 0
  *   $SEALMAIL_HOME/kt/<domain>    the last checkpoint seen from the domain
  *                                 and its log key (kt_state, kt_proof.h)
- *   $SEALMAIL_HOME/kt-own/<addr>  for the user's own addresses: how many
- *                                 changes they published (the monitor's
- *                                 expectation)
+ *   $SEALMAIL_HOME/kt-own/<addr>  for the user's own addresses: the last
+ *                                 version of their entry they authorized
+ *                                 (the monitor's expectation)
  *
  * Every state file is replaced atomically, and only after a proof held. */
 #ifndef SEALMAIL_CLI_TRANSPARENCY_H
@@ -37,9 +37,9 @@ struct kt_lookup {
 int kt_lookup(struct cli *c, const char *address, struct kt_lookup *ret);
 void kt_lookup_free(struct kt_lookup *l);
 
-/* The user's own count of published changes for address (0 if none). */
-int kt_own_changes(const struct cli *c, const char *address, uint64_t *ret);
-/* Records one more published change. */
-int kt_own_bump(const struct cli *c, const char *address);
+/* The last version of address's entry the user authorized (0 if none). */
+int kt_own_version(const struct cli *c, const char *address, uint64_t *ret);
+/* Records that the user authorized version of address's entry. */
+int kt_own_set(const struct cli *c, const char *address, uint64_t version);
 
 #endif

@@ -72,13 +72,18 @@ static int check_signer(const struct kt_authorization *au, const uint8_t *signer
 }
 
 /* What the statement must say, given the version served now. */
-static int check_statement(const struct kt_update *u, const char *canon, uint64_t counter,
+static int check_statement(const struct kt_update *u, const char *canon, const char *token,
+			   uint64_t counter,
 			   const struct buf *cur, const struct buf *bundle,
 			   struct publish_answer *ret)
 {
 	uint8_t digest[KT_DIGEST_LEN];
 	if (strcmp(u->address, canon) != 0)
 		return answer(ret, 400, "the statement is for %s, not for %s\n", u->address, canon);
+	if ((u->authority == KT_BY_TOKEN) != (token != NULL))
+		return answer(ret, 400, "the statement's authority (%s) does not match the request "
+					"(%s a token)\n", u->authority == KT_BY_TOKEN ? "token" : "owner",
+			      token != NULL ? "with" : "without");
 	if (u->version != counter + 1)
 		return answer(ret, 409, "the statement is for version %llu, but the next version of "
 					"the entry is %llu: look the entry up again\n",
@@ -146,7 +151,7 @@ static int decide(struct daemon *d, const char *address, const char *canon, cons
 		return answer(ret, 400, "the certificates are not OpenPGP public keys\n");
 	if (wkd_address_parse(address, &a) < 0 || current_version(d, &a, &counter, cur) < 0)
 		return answer(ret, 500, "the directory could not read the entry; try again later\n");
-	if (check_statement(&au.update, canon, counter, cur, bundle, ret) != 0)
+	if (check_statement(&au.update, canon, token, counter, cur, bundle, ret) != 0)
 		return ret->status;
 	if (token == NULL && counter == 0)
 		return answer(ret, 403, "nothing is published for %s yet: the first publication "

@@ -15,6 +15,8 @@ static int update_valid(const struct kt_update *u)
 	char canon[KT_ADDRESS_MAX];
 	if (u->version == 0 || (u->version == 1) == (u->has_previous != 0))
 		return 0;
+	if (u->authority != KT_BY_TOKEN && (u->authority != KT_BY_OWNER || u->version == 1))
+		return 0;
 	return kt_canonical_address(u->address, canon) == 0 && strcmp(canon, u->address) == 0;
 }
 
@@ -23,8 +25,9 @@ int kt_update_format(const struct kt_update *u, struct buf *out)
 	if (u == NULL || out == NULL || !update_valid(u))
 		return SM_EINVAL;
 	size_t mark = out->len;
-	int r = buf_appendf(out, UPDATE_MAGIC "\naddress %s\nversion %" PRIu64 "\nprevious ",
-			    u->address, u->version);
+	int r = buf_appendf(out, UPDATE_MAGIC "\naddress %s\nauthority %s\nversion %" PRIu64
+			    "\nprevious ", u->address, u->authority == KT_BY_OWNER ? "owner" : "token",
+			    u->version);
 	if (r == 0)
 		r = u->has_previous ? b64_append(out, u->previous, KT_DIGEST_LEN)
 				    : buf_append(out, "none", 4);
@@ -68,6 +71,14 @@ static int parse_statement(struct tl_cur *c, struct kt_update *u)
 	if (tl_take(c, "address ", &l) < 0 || tl_cstr(l, u->address, sizeof(u->address)) < 0 ||
 	    kt_canonical_address(u->address, canon) < 0 || strcmp(canon, u->address) != 0)
 		return SM_EPARSE;
+	if (tl_take(c, "authority ", &l) < 0)
+		return SM_EPARSE;
+	if (tl_is(&l, "owner"))
+		u->authority = KT_BY_OWNER;
+	else if (tl_is(&l, "token"))
+		u->authority = KT_BY_TOKEN;
+	else
+		return SM_EPARSE;
 	if (tl_take(c, "version ", &l) < 0 || tl_u64(l, &u->version) < 0 || u->version == 0)
 		return SM_EPARSE;
 	if (tl_take(c, "previous ", &l) < 0)
@@ -75,7 +86,8 @@ static int parse_statement(struct tl_cur *c, struct kt_update *u)
 	u->has_previous = !tl_is(&l, "none");
 	if (u->has_previous && tl_b64(l, u->previous, KT_DIGEST_LEN) < 0)
 		return SM_EPARSE;
-	if ((u->version == 1) == (u->has_previous != 0))
+	if ((u->version == 1) == (u->has_previous != 0) ||
+	    (u->authority == KT_BY_OWNER && u->version == 1))
 		return SM_EPARSE;
 	if (tl_take(c, "key ", &l) < 0 || tl_b64(l, u->key, KT_DIGEST_LEN) < 0)
 		return SM_EPARSE;

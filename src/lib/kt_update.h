@@ -5,6 +5,10 @@
  *
  *   sealmail-update/v1
  *   address <canonical address>
+ *   authority owner|token           owner: a change signed by a key served
+ *                                   now; token: published with a one-time
+ *                                   token (first publication, or after an
+ *                                   administrator's reset)
  *   version <n>                     the map counter this change will have
  *   previous <base64 SHA-256>       of the bundle at version n - 1;
  *                                   "previous none" exactly when n = 1
@@ -18,11 +22,13 @@
  * (binary OpenPGP certificates) to the end. The daemon stores the
  * authorization with the version it commits and serves it in lookup
  * proofs, so that anyone can check who authorized each version:
- *   - an owner's change is signed by a key of the bundle at version n - 1;
- *   - a first publication or an administrator's reset (both made with a
- *     one-time token) is signed by a key of the new bundle only.
- * A signature binds address, version and both digests, so it authorizes
- * exactly one version and cannot be replayed for another.
+ *   - an owner's change (authority owner) is signed by a key of the bundle
+ *     at version n - 1, which the daemon checks;
+ *   - a token publication is signed by a key of the new bundle: version 1
+ *     is the first publication, a later one the administrator's reset of a
+ *     user who lost their keys.
+ * A signature binds address, authority, version and both digests, so it
+ * authorizes exactly one version and cannot be replayed for another.
  *
  * Parsing is strict (one spelling); everything here is pure computation,
  * the signatures themselves are made and checked with pgp_lifecycle.h. */
@@ -39,8 +45,11 @@
 #define KT_SIG_MAX 1024  /* a detached signature, binary */
 #define KT_AUTH_MAX 2048 /* a whole authorization, text */
 
+enum kt_authority { KT_BY_OWNER = 1, KT_BY_TOKEN = 2 };
+
 struct kt_update {
 	char address[KT_ADDRESS_MAX];
+	enum kt_authority authority;
 	uint64_t version;
 	int has_previous; /* 0 exactly when version is 1 */
 	uint8_t previous[KT_DIGEST_LEN];
@@ -57,7 +66,8 @@ struct kt_authorization {
 };
 
 /* Appends the statement text. SM_EINVAL if u is inconsistent (address not
- * canonical, version 0, previous present exactly when version is 1). */
+ * canonical, unknown authority, version 0, previous present exactly when
+ * version is 1, an owner's change of version 1). */
 int kt_update_format(const struct kt_update *u, struct buf *out) SM_WUR;
 
 /* Appends the authorization: statement (as kt_update_format wrote it) and

@@ -108,6 +108,20 @@ int pgp_renew(pgp_ctx *ctx, const struct pgp_fpr *fpr, uint32_t lifetime)
 	return r;
 }
 
+int pgp_remove(pgp_ctx *ctx, const struct pgp_fpr *fpr)
+{
+	rnp_key_handle_t key = NULL;
+	if (ctx == NULL)
+		return SM_EINVAL;
+	int r = pgpi_key_locate(ctx->ffi, fpr, &key);
+	if (r < 0)
+		return r;
+	rnp_result_t rr = rnp_key_remove(key, RNP_KEY_REMOVE_PUBLIC | RNP_KEY_REMOVE_SECRET |
+						      RNP_KEY_REMOVE_SUBKEYS);
+	rnp_key_handle_destroy(key);
+	return rr ? pgpi_rnp_err(rr) : 0;
+}
+
 static void reason_take(rnp_key_handle_t key, char ret[PGP_REASON_MAX])
 {
 	char *text = NULL;
@@ -137,6 +151,7 @@ int pgp_key_state(pgp_ctx *ctx, const struct pgp_fpr *fpr, struct pgp_key_state 
 	memset(&st, 0, sizeof(st));
 	r = SM_ECRYPTO;
 	if (rnp_key_is_revoked(key, &st.revoked) || rnp_key_is_expired(key, &st.expired) ||
+	    rnp_key_have_secret(key, &st.secret) ||
 	    rnp_key_get_creation(key, &created) || rnp_key_get_expiration(key, &expiry))
 		goto done;
 	st.created = created;

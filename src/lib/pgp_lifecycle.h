@@ -39,12 +39,16 @@ int pgp_revoke(pgp_ctx *ctx, const struct pgp_fpr *fpr, enum pgp_revocation why,
  * would pass 2106. */
 int pgp_renew(pgp_ctx *ctx, const struct pgp_fpr *fpr, uint32_t lifetime) SM_WUR;
 
+/* Removes the key fpr (public and secret, with its subkeys) from ctx. */
+int pgp_remove(pgp_ctx *ctx, const struct pgp_fpr *fpr) SM_WUR;
+
 struct pgp_key_state {
 	bool revoked;
 	char reason[PGP_REASON_MAX]; /* revoked: the reason as the key says it */
 	bool expired;
 	uint64_t expires;            /* unix time; 0: never */
 	uint64_t created;
+	bool secret;                 /* ctx holds its secret key */
 };
 
 /* The state of the primary key fpr. */

@@ -73,11 +73,13 @@ kt_wait_above jedi.test "$before"
 "$SEALMAIL" witness serve "$T/w2" --listen 127.0.0.1:7382 2>>"$T/w2.log" &
 WPIDS[1]=$!
 sleep 0.5
-forge() { # forge USER: an operator's edit: a new certificate version for USER (re-uses theirs)
-	python3 - "$T/state/sealmaild.db" "$1" <<'PY'
+forge() { # forge USER [keep]: an operator's edit: a new certificate version for USER (re-uses
+	# theirs), without an owner's authorization, or with keep replaying the one they signed before
+	python3 - "$T/state/sealmaild.db" "$1" "${2:-}" <<'PY'
 import sqlite3, sys
 db = sqlite3.connect(sys.argv[1])
-db.execute("UPDATE certs SET version = version + 1 WHERE user_id ="
+auth = "" if sys.argv[3] == "keep" else ", authorization = NULL"
+db.execute("UPDATE certs SET version = version + 1" + auth + " WHERE user_id ="
            " (SELECT id FROM users WHERE local = ? AND domain = 'jedi.test')", (sys.argv[2],))
 db.commit()
 PY
@@ -187,6 +189,15 @@ ok "never two different checkpoints of the same size" bash -c \
 ok "the witnesses refused nothing during the crashes" test "$(refusals)" = "$REFUSED_BEFORE"
 ok "every lookup between crashes held, with consistency and quorum 2 ($lookups_ok/12)" bash -c \
 	"[ $lookups_ok = 12 ] || { grep -v '^  ' '$T/crash-lookups.out'; false; }"
+
+# ---- an owner's signed authorization replayed for a version they did not make ----
+before=$(kt_size jedi.test)
+forge leia keep
+kt_wait_above jedi.test "$before"
+ok "Leia's authorization of version 1, replayed for version 2: Lea refuses the proof" bash -c \
+	"st=0; SEALMAIL_HOME=$LEA '$SEALMAIL' lookup leia@jedi.test >'$T/r.out' 2>&1 || st=\$?; cat '$T/r.out'; [ \$st = 76 ] && grep -q 'authorization served with the key is for another version' '$T/r.out'"
+ok "Leia's monitor raises an alert: exit 1" bash -c \
+	"st=0; SEALMAIL_HOME=$LEIA '$SEALMAIL' monitor leia@jedi.test >'$T/rm.out' 2>&1 || st=\$?; cat '$T/rm.out'; [ \$st = 1 ]"
 
 kill "$DPID" "${WPIDS[@]}" 2>/dev/null; wait 2>/dev/null
 done_testing

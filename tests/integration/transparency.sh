@@ -178,7 +178,7 @@ forge() { # forge CERT-FILE: what an operator with the database can do
 import sqlite3, sys
 db = sqlite3.connect(sys.argv[1])
 cert = open(sys.argv[2], 'rb').read()
-db.execute("UPDATE certs SET cert = ?, version = version + 1 WHERE user_id ="
+db.execute("UPDATE certs SET cert = ?, version = version + 1, authorization = NULL WHERE user_id ="
            " (SELECT id FROM users WHERE local = 'luke' AND domain = 'jedi.test')", (cert,))
 db.commit()
 PY
