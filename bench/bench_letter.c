@@ -166,7 +166,7 @@ static int seal_once(const struct party *lea, const struct buf *letter, struct b
 	struct buf missing;
 	buf_init(&missing, 1u << 16);
 	buf_reset(sealed);
-	int r = letter_seal(lea->ctx, letter->data, letter->len, sealed, &missing);
+	int r = letter_seal(lea->ctx, NULL, letter->data, letter->len, sealed, &missing);
 	buf_free(&missing);
 	return r;
 }

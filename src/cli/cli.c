@@ -9,6 +9,8 @@
 #include <unistd.h>
 
 #include "keystore.h"
+#include "letter.h"
+#include "pins.h"
 
 /* Where our own messages go: stderr, or a copy of it once the library's
  * stderr is silenced. */
@@ -153,4 +155,16 @@ long cli_parse_wait(const char *arg)
 	if (*arg == 0 || *end != 0 || v > 86400)
 		return -1;
 	return (long)v;
+}
+
+int cli_letter_seal(struct cli *c, const struct buf *in, struct buf *out, struct buf *missing)
+{
+	struct pins pins;
+	if (pins_load(c->home, &pins) < 0) {
+		cli_error("cannot read %s/%s", c->home, PINS_FILE);
+		return SM_EIO;
+	}
+	int r = letter_seal(c->ctx, &pins, in->data, in->len, out, missing);
+	pins_free(&pins);
+	return r;
 }

@@ -60,6 +60,11 @@ struct lookup_info {
  * why and returns the exit status (EX_NOUSER: the directory has no key). */
 int lookup_address(struct cli *c, const char *address, bool accept, struct lookup_info *ret);
 
+/* letter_seal with the user's pins: a pinned correspondent is encrypted to
+ * with their pinned key only. Returns letter_seal's code (SM_EIO if the
+ * pin file cannot be read). */
+int cli_letter_seal(struct cli *c, const struct buf *in, struct buf *out, struct buf *missing);
+
 /* A --wait SECONDS argument (at most a day); -1 if malformed. */
 long cli_parse_wait(const char *arg);
 

@@ -141,7 +141,7 @@ static int seal(struct cli *c, const struct buf *in, struct buf *out)
 {
 	struct buf missing;
 	buf_init(&missing, 1u << 20);
-	int r = letter_seal(c->ctx, in->data, in->len, out, &missing);
+	int r = cli_letter_seal(c, in, out, &missing);
 	int st = 0;
 	if (r == SM_ENOSECRET) {
 		cli_error("no secret key for the sender %.*s in %s; create one with: sealmail keygen "

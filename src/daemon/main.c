@@ -2,6 +2,7 @@
  *   sealmaild serve  [-f FILE]           run the key directory and the MX
  *   sealmaild check  [-f FILE]           validate the configuration
  *   sealmaild user add ADDRESS [-f FILE] add a user, print their publish token
+ *   sealmaild user reset ADDRESS [-f FILE] a new token for a user who lost every key
  *   sealmaild status [-f FILE]           list users and what they published
  *   sealmaild log-key DOMAIN [-f FILE]   print DOMAIN's transparency log key (vkey) */
 #include <errno.h>
@@ -226,10 +227,14 @@ done:
 	return st;
 }
 
-static int cmd_user_add(struct daemon *d, const char *address)
+/* user add: a new user and their first token; user reset: a new token for
+ * a user who lost every key (the next publication with it is shown to
+ * everyone as the administrator's reset). */
+static int cmd_user_token(struct daemon *d, const char *how, const char *address)
 {
 	char token[STORE_TOKEN_LEN + 1];
 	struct wkd_address a;
+	bool reset = strcmp(how, "reset") == 0;
 	if (wkd_address_parse(address, &a) < 0 || conf_find_domain(d->conf, a.domain) == NULL) {
 		fprintf(stderr, "sealmaild: %s is not an address in one of the configured domains\n",
 			address);
@@ -237,17 +242,22 @@ static int cmd_user_add(struct daemon *d, const char *address)
 	}
 	int r = store_open(d->conf->state_dir, &d->store);
 	if (r == 0)
-		r = store_user_add(d->store, address, token);
-	if (r == SM_EEXIST) {
-		fprintf(stderr, "sealmaild: %s is already a user\n", address);
-		return EX_CANTCREAT;
+		r = reset ? store_user_reset(d->store, address, token)
+			  : store_user_add(d->store, address, token);
+	if (r == SM_EEXIST || r == SM_ENOTFOUND) {
+		fprintf(stderr, "sealmaild: %s is %s a user\n", address, reset ? "not" : "already");
+		return reset ? EX_NOUSER : EX_CANTCREAT;
 	}
 	if (r < 0) {
-		fprintf(stderr, "sealmaild: cannot add %s: %s\n", address, sm_strerror(r));
+		fprintf(stderr, "sealmaild: cannot %s %s: %s\n", how, address, sm_strerror(r));
 		return EX_IOERR;
 	}
-	printf("added %s\npublish token (shown once): %s\n"
-	       "the user runs: sealmail publish %s --token %s\n", address, token, address, token);
+	printf("%s %s\npublish token (shown once): %s\n"
+	       "the user runs: sealmail publish %s --token %s\n", reset ? "reset" : "added",
+	       address, token, address, token);
+	if (reset)
+		printf("until then the entry stays as it is; the publication will be shown to "
+		       "correspondents and to the user's monitor as your reset\n");
 	sodium_memzero(token, sizeof(token));
 	return 0;
 }
@@ -358,6 +368,7 @@ static int usage(void)
 	fprintf(stderr, "usage: sealmaild serve [-f FILE]\n"
 			"       sealmaild check [-f FILE]\n"
 			"       sealmaild user add ADDRESS [-f FILE]\n"
+			"       sealmaild user reset ADDRESS [-f FILE]\n"
 			"       sealmaild status [-f FILE]\n"
 			"       sealmaild log-key DOMAIN [-f FILE]\n"
 			"FILE defaults to " DEFAULT_CONF "; see sealmaild(8).\n");
@@ -400,8 +411,9 @@ int main(int argc, char **argv)
 		st = 0;
 	} else if (strcmp(verb, "serve") == 0 && nwords == 0) {
 		st = cmd_serve(&d);
-	} else if (strcmp(verb, "user") == 0 && nwords == 2 && strcmp(words[0], "add") == 0) {
-		st = cmd_user_add(&d, words[1]);
+	} else if (strcmp(verb, "user") == 0 && nwords == 2 &&
+		   (strcmp(words[0], "add") == 0 || strcmp(words[0], "reset") == 0)) {
+		st = cmd_user_token(&d, words[0], words[1]);
 	} else if (strcmp(verb, "status") == 0 && nwords == 0) {
 		st = cmd_status(&d);
 	} else if (strcmp(verb, "log-key") == 0 && nwords == 1) {

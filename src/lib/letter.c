@@ -3,14 +3,29 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The key to encrypt to for address: the pinned one, if pins has one and
+ * it is still usable (a pinned key that was revoked or expired is not
+ * replaced by an older key for the address); else the newest usable. */
+static int recipient_key(pgp_ctx *ctx, const struct pins *pins, const char *address,
+			 struct pgp_fpr *ret)
+{
+	const struct pgp_fpr *pinned = pins != NULL ? pins_get(pins, address) : NULL;
+	if (pinned == NULL)
+		return pgp_find_by_address(ctx, address, false, ret);
+	if (!pgp_key_usable_for(ctx, pinned, address))
+		return SM_ENOTFOUND;
+	*ret = *pinned;
+	return 0;
+}
+
 /* Looks up a certificate for every address in list; appends the ones
  * without one to missing and the found ones to rcpts. */
-static int collect_rcpts(pgp_ctx *ctx, const struct mime_addr_list *list, bool hidden,
-			 struct pgp_recipient *rcpts, size_t *n, struct buf *missing)
+static int collect_rcpts(pgp_ctx *ctx, const struct pins *pins, const struct mime_addr_list *list,
+			 bool hidden, struct pgp_recipient *rcpts, size_t *n, struct buf *missing)
 {
 	for (size_t i = 0; i < list->n; i++) {
 		struct pgp_fpr fpr;
-		int r = pgp_find_by_address(ctx, list->addrs[i], false, &fpr);
+		int r = recipient_key(ctx, pins, list->addrs[i], &fpr);
 		if (r == SM_ENOTFOUND) {
 			r = buf_appendf(missing, "%s\n", list->addrs[i]);
 			if (r < 0)
@@ -26,8 +41,8 @@ static int collect_rcpts(pgp_ctx *ctx, const struct mime_addr_list *list, bool h
 	return 0;
 }
 
-static int encrypt_letter(pgp_ctx *ctx, const struct mime_letter *l, const struct pgp_fpr *signer,
-			  struct buf *out, struct buf *missing)
+static int encrypt_letter(pgp_ctx *ctx, const struct pins *pins, const struct mime_letter *l,
+			  const struct pgp_fpr *signer, struct buf *out, struct buf *missing)
 {
 	size_t n = 0, cap = l->to_cc.n + l->bcc.n + 1;
 	struct pgp_recipient *rcpts = calloc(cap, sizeof(*rcpts));
@@ -37,9 +52,9 @@ static int encrypt_letter(pgp_ctx *ctx, const struct mime_letter *l, const struc
 		return SM_ENOMEM;
 	rcpts[n].fpr = *signer; /* the sender's own copy */
 	rcpts[n++].hidden = false;
-	int r = collect_rcpts(ctx, &l->to_cc, false, rcpts, &n, missing);
+	int r = collect_rcpts(ctx, pins, &l->to_cc, false, rcpts, &n, missing);
 	if (r == 0)
-		r = collect_rcpts(ctx, &l->bcc, true, rcpts, &n, missing);
+		r = collect_rcpts(ctx, pins, &l->bcc, true, rcpts, &n, missing);
 	if (r == 0 && missing->len > 0)
 		r = SM_ENOTFOUND;
 	if (r == 0)
@@ -51,8 +66,8 @@ static int encrypt_letter(pgp_ctx *ctx, const struct mime_letter *l, const struc
 	return r;
 }
 
-int letter_seal(pgp_ctx *ctx, const uint8_t *msg, size_t len, struct buf *out,
-		struct buf *ret_missing)
+int letter_seal(pgp_ctx *ctx, const struct pins *pins, const uint8_t *msg, size_t len,
+		struct buf *out, struct buf *ret_missing)
 {
 	struct mime_letter l;
 	struct pgp_fpr signer;
@@ -67,7 +82,7 @@ int letter_seal(pgp_ctx *ctx, const uint8_t *msg, size_t len, struct buf *out,
 		r = r2 < 0 ? r2 : SM_ENOSECRET;
 	}
 	if (r == 0)
-		r = encrypt_letter(ctx, &l, &signer, &sealed, ret_missing);
+		r = encrypt_letter(ctx, pins, &l, &signer, &sealed, ret_missing);
 	if (r == 0)
 		r = buf_append(out, sealed.data, sealed.len);
 done:

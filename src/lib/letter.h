@@ -16,15 +16,19 @@
 #include "err.h"
 #include "mime.h"
 #include "pgp.h"
+#include "pins.h"
 
 #define LETTER_MAX (64u << 20) /* largest letter sealed or read, and cap on its plaintext */
 
-/* Seals msg into out. Fails with SM_ENOSECRET when we hold no secret key
- * for the From address (ret_missing gets it), and with SM_ENOTFOUND when
- * some recipient has no usable certificate (ret_missing gets every such
- * address, one per line); out is untouched on any failure. */
-int letter_seal(pgp_ctx *ctx, const uint8_t *msg, size_t len, struct buf *out,
-		struct buf *ret_missing) SM_WUR;
+/* Seals msg into out. A recipient is encrypted to with their pinned key
+ * when pins (may be NULL) has one, and only if it is still usable; else
+ * with their newest usable key in ctx. Fails with SM_ENOSECRET when we
+ * hold no secret key for the From address (ret_missing gets it), and with
+ * SM_ENOTFOUND when some recipient has no usable certificate (ret_missing
+ * gets every such address, one per line); out is untouched on any
+ * failure. */
+int letter_seal(pgp_ctx *ctx, const struct pins *pins, const uint8_t *msg, size_t len,
+		struct buf *out, struct buf *ret_missing) SM_WUR;
 
 enum letter_verdict {
 	LETTER_VERIFIED,        /* good signature by a key bound to the From address */

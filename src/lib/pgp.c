@@ -618,6 +618,15 @@ int pgp_find_by_address(pgp_ctx *ctx, const char *address, bool need_secret,
 	return 0;
 }
 
+int pgp_key_usable_for(pgp_ctx *ctx, const struct pgp_fpr *fpr, const char *address)
+{
+	struct wkd_address want;
+	uint32_t created = 0;
+	if (ctx == NULL || fpr == NULL || address == NULL || pgpi_uid_address(address, &want) < 0)
+		return 0;
+	return candidate(ctx->ffi, fpr->hex, &want, false, &created);
+}
+
 int pgp_key_has_address(pgp_ctx *ctx, const struct pgp_fpr *fpr, const char *address)
 {
 	struct wkd_address want;

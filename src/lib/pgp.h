@@ -71,6 +71,11 @@ int pgp_export_all_secret(pgp_ctx *ctx, struct buf *out) SM_WUR;
 int pgp_find_by_address(pgp_ctx *ctx, const char *address, bool need_secret,
 			struct pgp_fpr *ret_fpr) SM_WUR;
 
+/* 1 if fpr is a usable key for address as pgp_find_by_address judges it
+ * (valid, not revoked or expired, user ID for address, usable encryption
+ * subkey), else 0. */
+int pgp_key_usable_for(pgp_ctx *ctx, const struct pgp_fpr *fpr, const char *address);
+
 /* 1 if the key fpr carries a valid user ID for address, else 0. */
 int pgp_key_has_address(pgp_ctx *ctx, const struct pgp_fpr *fpr, const char *address);
 

@@ -24,7 +24,7 @@ static void give_cert(pgp_ctx *from, const struct pgp_fpr *f, pgp_ctx *to)
 
 static int seal(pgp_ctx *ctx, const char *msg, struct buf *out, struct buf *missing)
 {
-	return letter_seal(ctx, (const uint8_t *)msg, strlen(msg), out, missing);
+	return letter_seal(ctx, NULL, (const uint8_t *)msg, strlen(msg), out, missing);
 }
 
 static void seal_and_read(void)
