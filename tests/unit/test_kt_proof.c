@@ -368,6 +368,63 @@ static void proof_present(void)
 	buf_free(&text);
 }
 
+/* An authorization (kt_update.h) for the entry of addr at counter, whose
+ * key is the proof's (sig: dummy bytes; the proof does not check it). */
+static void authorization_for(const struct kt_proof *p, uint64_t counter, struct kt_proof *into)
+{
+	struct kt_update u;
+	struct buf st, auth;
+	static const uint8_t sig[] = {1, 2, 3, 4};
+	memset(&u, 0, sizeof(u));
+	strcpy(u.address, p->address);
+	u.authority = counter > 1 ? KT_BY_OWNER : KT_BY_TOKEN;
+	u.version = counter;
+	u.has_previous = counter > 1;
+	kt_key_digest(p->key, p->key_len, u.key);
+	buf_init(&st, KT_AUTH_MAX);
+	buf_init(&auth, KT_AUTH_MAX);
+	CHECK_INT(kt_update_format(&u, &st), 0);
+	CHECK_INT(kt_authorization_format(st.data, st.len, sig, sizeof(sig), &auth), 0);
+	memcpy(into->auth, auth.data, auth.len);
+	into->auth_len = auth.len;
+	buf_free(&st);
+	buf_free(&auth);
+}
+
+static void proof_authorization(void)
+{
+	struct fx *f = main_fx;
+	struct kt_trust t;
+	struct kt_result res;
+	struct buf text;
+	fx_trust(f, &t, 2);
+	buf_init(&text, KT_PROOF_MAX);
+	struct kt_proof *p = fx_proof(f, "user0@example.org", 0);
+	authorization_for(p, p->counter, p);
+	proof_text(p, &text);
+	CHECK(strstr((const char *)text.data, "\nauthorization ") != NULL);
+	memset(&res, 0, sizeof(res));
+	CHECK_INT(verify_text(text.data, text.len, "user0@example.org", &t, NULL, &res), KT_OK);
+	CHECK_INT(res.has_auth, 1);
+	CHECK_INT(res.auth.update.version, p->counter);
+	CHECK_INT(res.auth.update.authority, KT_BY_OWNER);
+	/* an authorization for another version: replayed, or for another key */
+	authorization_for(p, p->counter - 1, p);
+	CHECK_INT(verify_p(p, "user0@example.org", &t, NULL), KT_WHY_AUTHORIZATION);
+	authorization_for(p, p->counter, p);
+	p->key_len--;
+	CHECK_INT(verify_p(p, "user0@example.org", &t, NULL), KT_WHY_MAP_PATH);
+	p->key_len++;
+	/* unparsable authorization bytes */
+	p->auth[3] ^= 0x20;
+	CHECK_INT(verify_p(p, "user0@example.org", &t, NULL), KT_WHY_AUTHORIZATION);
+	/* none at all: a version from before authorizations */
+	p->auth_len = 0;
+	CHECK_INT(verify_p(p, "user0@example.org", &t, NULL), KT_OK);
+	free(p);
+	buf_free(&text);
+}
+
 static void proof_absent(void)
 {
 	struct fx *f = main_fx;
@@ -704,7 +761,7 @@ static void why_history(void)
 
 static void why_texts(void)
 {
-	for (int w = KT_OK; w <= KT_WHY_CONSISTENCY; w++) {
+	for (int w = KT_OK; w <= KT_WHY_AUTHORIZATION; w++) {
 		const char *s = kt_why_text((enum kt_why)w);
 		CHECK(s != NULL && strlen(s) > 10);
 		for (int v = KT_OK; v < w; v++)
@@ -1030,6 +1087,7 @@ int main(void)
 		return 1;
 	main_fx = fx_new(300, 1);
 	RUN(proof_present);
+	RUN(proof_authorization);
 	RUN(proof_absent);
 	RUN(proof_empty_and_single);
 	RUN(proof_consistency);

@@ -82,7 +82,7 @@ static int commit_one(void *arg, const struct store_kt_change *c)
 	leaf.epoch = fe->epoch;
 	fe->n++;
 	return store_kt_put_version(fe->s, c->user_id, strchr(c->address, '@') + 1, vrf_proof, &leaf,
-				    opening, c->cert, c->cert_len, NULL, 0, c->cert_version);
+				    opening, c->cert, c->cert_len, c->auth, c->auth_len, c->cert_version);
 }
 
 /* Commits domain's pending changes as one epoch; returns how many. */
@@ -614,6 +614,69 @@ static void kt_tables(void)
 	store_close(s);
 }
 
+/* Version AUTH of luke's entry carries authorization text want. */
+static void check_auth(store *s, uint64_t counter, const char *want)
+{
+	struct store_kt_user u;
+	uint8_t opening[32];
+	struct buf cert, auth;
+	buf_init(&cert, 4096);
+	buf_init(&auth, 4096);
+	CHECK_INT(store_kt_user(s, "jedi.test", luke_hash(), &u), 0);
+	CHECK_INT(u.counter, counter);
+	CHECK_INT(store_kt_version(s, u.user_id, counter, opening, &cert, &auth), 0);
+	CHECK(auth.len == strlen(want) && memcmp(auth.data, want, auth.len) == 0);
+	buf_free(&cert);
+	buf_free(&auth);
+}
+
+#define AUTH(text, base) (&(struct store_auth){(const uint8_t *)(text), strlen(text), (base)})
+
+static void owner_changes_and_reset(void)
+{
+	char tok[STORE_TOKEN_LEN + 1], tok2[STORE_TOKEN_LEN + 1];
+	store *s = open_with_luke(dir_for("lifecycle"), tok);
+	/* a first publication builds on nothing */
+	CHECK_INT(store_publish(s, "luke@jedi.test", tok, cert_luke, sizeof(cert_luke), AUTH("v1", 1)),
+		  SM_ESTALE);
+	CHECK_INT(store_publish(s, "luke@jedi.test", tok, cert_luke, sizeof(cert_luke), AUTH("v1", 0)), 0);
+	CHECK_INT(commit(s, "jedi.test"), 1);
+	check_auth(s, 1, "v1");
+	/* an owner's change needs no token, and must build on version 1 */
+	CHECK_INT(store_update(s, "luke@jedi.test", cert_other, sizeof(cert_other), AUTH("v2", 0)),
+		  SM_ESTALE);
+	CHECK_INT(store_update(s, "luke@jedi.test", cert_other, sizeof(cert_other), NULL), SM_EINVAL);
+	CHECK_INT(store_update(s, "han@jedi.test", cert_other, sizeof(cert_other), AUTH("v2", 1)),
+		  SM_ENOTFOUND);
+	CHECK_INT(store_update(s, "luke@jedi.test", cert_other, sizeof(cert_other), AUTH("v2", 1)), 0);
+	/* a second change in the same epoch replaces the first */
+	CHECK_INT(store_update(s, "luke@jedi.test", cert_luke, sizeof(cert_luke), AUTH("v2b", 1)), 0);
+	CHECK_INT(commit(s, "jedi.test"), 1);
+	check_auth(s, 2, "v2b");
+	CHECK_INT(commit(s, "jedi.test"), 0);
+	/* the old token stays spent; a reset issues a new one, the old one is gone */
+	CHECK_INT(store_publish(s, "luke@jedi.test", tok, cert_other, sizeof(cert_other), AUTH("v3", 2)),
+		  SM_EEXIST);
+	CHECK_INT(store_user_reset(s, "han@jedi.test", tok2), SM_ENOTFOUND);
+	CHECK_INT(store_user_reset(s, "Luke@jedi.test", tok2), 0);
+	CHECK(strcmp(tok, tok2) != 0);
+	CHECK_INT(store_publish(s, "luke@jedi.test", tok, cert_other, sizeof(cert_other), AUTH("v3", 2)),
+		  SM_EINVAL);
+	CHECK_INT(store_publish(s, "luke@jedi.test", tok2, cert_other, sizeof(cert_other), AUTH("v3", 1)),
+		  SM_ESTALE);
+	CHECK_INT(store_publish(s, "luke@jedi.test", tok2, cert_other, sizeof(cert_other), AUTH("v3", 2)), 0);
+	CHECK_INT(store_publish(s, "luke@jedi.test", tok2, cert_other, sizeof(cert_other), AUTH("v3", 2)),
+		  SM_EEXIST);
+	CHECK_INT(commit(s, "jedi.test"), 1);
+	check_auth(s, 3, "v3");
+	/* limits */
+	uint8_t big[STORE_AUTH_MAX + 1];
+	memset(big, 'a', sizeof(big));
+	struct store_auth huge = {big, sizeof(big), 3};
+	CHECK_INT(store_update(s, "luke@jedi.test", cert_luke, sizeof(cert_luke), &huge), SM_ETOOBIG);
+	store_close(s);
+}
+
 int main(void)
 {
 	snprintf(base, sizeof(base), "/tmp/sm-store.XXXXXX");
@@ -630,6 +693,7 @@ int main(void)
 	RUN(reopen_persists);
 	RUN(kt_tables);
 	RUN(kt_index_at_publish);
+	RUN(owner_changes_and_reset);
 	RUN(token_only_hashed);
 	RUN(refuses_corrupt_database);
 	RUN(refuses_damaged_page);
