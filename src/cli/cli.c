@@ -6,7 +6,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <termios.h>
 #include <unistd.h>
+
+#include <sodium.h>
 
 #include "keystore.h"
 #include "letter.h"
@@ -70,10 +73,9 @@ static int resolve_home(char *out, size_t size)
 int cli_open(struct cli *c)
 {
 	c->ctx = NULL;
-	if (resolve_home(c->home, sizeof(c->home)) < 0) {
-		cli_error("cannot tell where the key store is: set SEALMAIL_HOME or HOME");
-		return EX_CONFIG;
-	}
+	int st = cli_home(c->home, sizeof(c->home));
+	if (st != 0)
+		return st;
 	if (pgp_ctx_new(&c->ctx) < 0) {
 		cli_error("cannot initialise OpenPGP");
 		return EX_SOFTWARE;
@@ -167,4 +169,74 @@ int cli_letter_seal(struct cli *c, const struct buf *in, struct buf *out, struct
 	int r = letter_seal(c->ctx, &pins, in->data, in->len, out, missing);
 	pins_free(&pins);
 	return r;
+}
+
+int cli_home(char *out, size_t size)
+{
+	if (resolve_home(out, size) < 0) {
+		cli_error("cannot tell where the key store is: set SEALMAIL_HOME or HOME");
+		return EX_CONFIG;
+	}
+	return 0;
+}
+
+/* One line from f without its newline; -1 at end of input or if too long. */
+static int read_line(FILE *f, char out[CLI_PASSPHRASE_MAX])
+{
+	if (fgets(out, CLI_PASSPHRASE_MAX, f) == NULL)
+		return -1;
+	size_t n = strcspn(out, "\n");
+	if (out[n] != '\n' && !feof(f))
+		return -1;
+	out[n] = 0;
+	return 0;
+}
+
+/* Asks on the terminal, without echo. */
+static int ask(FILE *tty, const char *prompt, char out[CLI_PASSPHRASE_MAX])
+{
+	struct termios old, quiet;
+	int fd = fileno(tty);
+	fputs(prompt, tty);
+	fflush(tty);
+	if (tcgetattr(fd, &old) < 0)
+		return -1;
+	quiet = old;
+	quiet.c_lflag &= ~(tcflag_t)ECHO;
+	if (tcsetattr(fd, TCSAFLUSH, &quiet) < 0)
+		return -1;
+	int r = read_line(tty, out);
+	(void)tcsetattr(fd, TCSAFLUSH, &old);
+	fputs("\n", tty);
+	return r;
+}
+
+int cli_passphrase(const char *file, bool confirm, char out[CLI_PASSPHRASE_MAX])
+{
+	char again[CLI_PASSPHRASE_MAX];
+	FILE *f = fopen(file != NULL ? file : "/dev/tty", file != NULL ? "re" : "r+e");
+	int st = 0;
+	if (f == NULL) {
+		cli_error(file != NULL ? "cannot read the passphrase file %s: %s"
+				       : "no terminal to ask for the passphrase (%s: %s); use "
+					 "--passphrase-file FILE",
+			  file != NULL ? file : "/dev/tty", strerror(errno));
+		return file != NULL ? EX_NOINPUT : EX_USAGE;
+	}
+	if (file != NULL && read_line(f, out) < 0) {
+		cli_error("the passphrase file %s is empty or its first line is too long", file);
+		st = EX_DATAERR;
+	} else if (file == NULL && ask(f, "passphrase: ", out) < 0) {
+		cli_error("no passphrase was typed");
+		st = EX_DATAERR;
+	} else if (file == NULL && confirm &&
+		   (ask(f, "the same passphrase again: ", again) < 0 || strcmp(again, out) != 0)) {
+		cli_error("the two passphrases differ");
+		st = EX_DATAERR;
+	}
+	sodium_memzero(again, sizeof(again));
+	fclose(f);
+	if (st != 0)
+		sodium_memzero(out, CLI_PASSPHRASE_MAX);
+	return st;
 }

@@ -65,6 +65,16 @@ int lookup_address(struct cli *c, const char *address, bool accept, struct looku
  * pin file cannot be read). */
 int cli_letter_seal(struct cli *c, const struct buf *in, struct buf *out, struct buf *missing);
 
+/* The key store folder ($SEALMAIL_HOME, else ~/.sealmail) into out.
+ * Returns 0 or an exit status, having said why. */
+int cli_home(char *out, size_t size);
+
+#define CLI_PASSPHRASE_MAX 1024
+/* A passphrase: the first line of file, or else typed at the terminal
+ * (twice when confirm). Returns 0 or an exit status, having said why; the
+ * caller wipes out (sodium_memzero) after use. */
+int cli_passphrase(const char *file, bool confirm, char out[CLI_PASSPHRASE_MAX]);
+
 /* A --wait SECONDS argument (at most a day); -1 if malformed. */
 long cli_parse_wait(const char *arg);
 
@@ -79,6 +89,8 @@ int cmd_publish(int argc, char **argv);
 int cmd_rotate(int argc, char **argv);
 int cmd_revoke(int argc, char **argv);
 int cmd_renew(int argc, char **argv);
+int cmd_backup(int argc, char **argv);
+int cmd_restore(int argc, char **argv);
 int cmd_send(int argc, char **argv);
 int cmd_monitor(int argc, char **argv);
 int cmd_witness(int argc, char **argv);

@@ -22,6 +22,8 @@ static const struct verb verbs[] = {
 	{"rotate", cmd_rotate, "rotate ADDRESS          replace your key, signed by the one served now"},
 	{"revoke", cmd_revoke, "revoke ADDRESS [--reason R] [--replace]  revoke your key (and serve a new one)"},
 	{"renew", cmd_renew, "renew ADDRESS [--days N]  move your key's expiry and publish it"},
+	{"backup", cmd_backup, "backup [-o FILE]        your whole key store, protected by a passphrase"},
+	{"restore", cmd_restore, "restore FILE            bring a backup back into an empty key store"},
 	{"lookup", cmd_lookup, "lookup [--accept-new-key] ADDRESS  find, check and pin ADDRESS's key"},
 	{"send", cmd_send, "send [-t] [-f SENDER] [RECIPIENT...]  seal and deliver the message on stdin"},
 	{"monitor", cmd_monitor, "monitor ADDRESS...      check your own entries in your domain's transparency log"},
