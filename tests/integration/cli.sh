@@ -91,4 +91,28 @@ armor_of "$T/bcc.eml" >"$T/bcc.asc"
 ok "the Bcc recipient's key ID is hidden (wildcard)" bash -c "gpg --list-packets '$T/bcc.asc' 2>&1 | grep -q 'keyid 0000000000000000'"
 ok "To and sender key IDs are visible" test "$(gpg --list-packets "$T/bcc.asc" 2>&1 | grep -c ':pubkey enc packet:')" = 3
 
+# --- backup and restore
+echo "correct horse battery staple" >"$T/pass"
+echo "wrong horse battery staple" >"$T/wrong"
+echo "short" >"$T/short"
+ok "backup writes the key store under a passphrase" bash -c \
+	"SEALMAIL_HOME=$LUKE '$SEALMAIL' backup --passphrase-file '$T/pass' -o '$T/luke.bak' 2>'$T/bak.err' && grep -q 'backed up [0-9]* file' '$T/bak.err'"
+ok "the backup file is private (0600)" test "$(stat -c %a "$T/luke.bak")" = 600
+ok "it says what it is, and shows no key material" bash -c \
+	"head -c 19 '$T/luke.bak' | grep -q '^sealmail-backup/v1' && ! gpg --list-packets '$T/luke.bak' >/dev/null 2>&1"
+ok "a short passphrase is refused: exit 65" status_is 65 sm "$LUKE" backup --passphrase-file "$T/short" -o "$T/x.bak"
+ok "a backup is never written to a terminal (no tty here: needs -o or a redirect)" status_is 64 bash -c \
+	"SEALMAIL_HOME=$LUKE script -qec '$SEALMAIL backup --passphrase-file $T/pass' /dev/null >/dev/null"
+ok "restore with the wrong passphrase: exit 65, nothing written" bash -c \
+	"st=0; SEALMAIL_HOME=$T/luke2 '$SEALMAIL' restore '$T/luke.bak' --passphrase-file '$T/wrong' 2>'$T/r.err' || st=\$?; [ \$st = 65 ] && grep -q 'wrong passphrase' '$T/r.err' && [ ! -e '$T/luke2/secring.pgp' ]"
+cp "$T/luke.bak" "$T/damaged.bak"
+printf 'X' | dd of="$T/damaged.bak" bs=1 seek=200 conv=notrunc 2>/dev/null
+ok "a damaged backup is refused: exit 65" status_is 65 sm "$T/luke3" restore "$T/damaged.bak" --passphrase-file "$T/pass"
+ok "restore into an empty key store" bash -c \
+	"SEALMAIL_HOME=$T/luke2 '$SEALMAIL' restore '$T/luke.bak' --passphrase-file '$T/pass' | grep -q '^restored [0-9]* file(s)'"
+ok "the restored secret ring is private (0600)" test "$(stat -c %a "$T/luke2/secring.pgp")" = 600
+ok "the restored key store reads old mail" status_is 0 bash -c "SEALMAIL_HOME=$T/luke2 '$SEALMAIL' read '$T/bcc.eml' >/dev/null 2>&1"
+ok "and holds the same key" test "$(sm "$T/luke2" export luke@jedi.test)" = "$(sm "$LUKE" export luke@jedi.test)"
+ok "restore never overwrites a key store: exit 73" status_is 73 sm "$T/luke2" restore "$T/luke.bak" --passphrase-file "$T/pass"
+
 done_testing

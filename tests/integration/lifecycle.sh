@@ -80,7 +80,7 @@ G=$(new_gpg_home) MG=$(new_gpg_home)
 gpg --homedir "$G" --batch --import "$LUKE/secring.pgp" 2>/dev/null
 gpg --homedir "$MG" --batch --import "$MALLORY/secring.pgp" 2>/dev/null
 curl -sf "$WKD" -o "$T/served.bin"
-b64sha() { sha256sum "$1" | cut -c1-64 | xxd -r -p | base64 -w0; }
+b64sha() { openssl dgst -sha256 -binary "$1" | base64 -w0; }
 # request FILE GPGHOME SIGNER VERSION: a publish request re-serving what is served now
 request() {
 	printf 'sealmail-update/v1\naddress luke@jedi.test\nauthority owner\nversion %s\nprevious %s\nkey %s\n' \
