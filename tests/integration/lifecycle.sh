@@ -133,6 +133,8 @@ ok "letter 5 goes to the replacement only" bash -c \
 ok "Luke reads letter 5" reads "$LUKE" "$T/letter-5.eml" 5
 ok "gpg's WKD lookup sees the revocation next to the replacement" bash -c \
 	"G=\$(new_gpg_home); timeout 30 gpg --homedir \$G --batch --auto-key-locate clear,wkd --locate-external-keys luke@jedi.test >/dev/null 2>&1; gpg --homedir \$G --with-colons --list-keys luke@jedi.test 2>/dev/null >'$T/gpg-keys'; grep -q '^pub:r:.*' '$T/gpg-keys' && grep -q '^pub:[-fmuq]:' '$T/gpg-keys'"
+ok "a WKD client other than gpg (Sequoia's sq, fetching as Thunderbird does) sees it too" bash -c \
+	"curl -sf '$WKD' -o '$T/wkd5.bin' && sq inspect '$T/wkd5.bin' >'$T/sq5.out' 2>&1; cat '$T/sq5.out'; grep -q 'Revoked' '$T/sq5.out' && grep -q 'laptop stolen' '$T/sq5.out'"
 
 # ---- revocation alone ----
 ok "Luke revokes the replacement too, without a new key: version 6" bash -c \
