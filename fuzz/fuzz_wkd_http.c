@@ -91,8 +91,18 @@ static int fuzz_policy_cb(void *ctx, const char *domain, const uint8_t **ret_dat
 	return 0;
 }
 
+static int fuzz_submission(void *ctx, const char *domain, const uint8_t **ret_data,
+			   size_t *ret_len)
+{
+	(void)ctx;
+	(void)domain;
+	*ret_data = (const uint8_t *)"key-submission@jedi.test\n";
+	*ret_len = 25;
+	return 0;
+}
+
 static const struct wkd_http_ops fuzz_ops = {fuzz_domain_served, fuzz_lookup, fuzz_policy_cb,
-					     NULL};
+					     NULL, fuzz_submission};
 
 /* Splits data into method, target and host at the first two '\n'. */
 static void fuzz_split(const uint8_t *data, size_t size, struct wkd_http_request *ret)

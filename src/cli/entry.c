@@ -176,7 +176,7 @@ static int request_make(struct cli *c, const struct entry_now *now, const struct
 		kt_key_digest(now->bundle.data, now->bundle.len, u.previous);
 	kt_key_digest(ch->bundle->data, ch->bundle->len, u.key);
 	if (kt_update_format(&u, &statement) < 0 ||
-	    pgp_sign_detached(c->ctx, ch->signer, statement.data, statement.len, &sig) < 0 ||
+	    pgp_sign_detached(c->ctx, ch->signer, statement.data, statement.len, false, &sig) < 0 ||
 	    kt_authorization_format(statement.data, statement.len, sig.data, sig.len, req) < 0 ||
 	    buf_append(req, "\n", 1) < 0 || buf_append(req, ch->bundle->data, ch->bundle->len) < 0) {
 		cli_error("cannot sign the change of %s with %s", ch->address, ch->signer->hex);

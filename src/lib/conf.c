@@ -78,10 +78,12 @@ static const struct directive directives[] = {
 	{"http-request-timeout", GLOBAL_AT(http_request_timeout), false, parse_duration, 1, DAY},
 	{"epoch-interval", GLOBAL_AT(epoch_interval), false, parse_duration, 1, DAY},
 	{"lookup-rate", GLOBAL_AT(lookup_rate), false, parse_count, 1, 1000000000},
+	{"wks-confirm-timeout", GLOBAL_AT(wks_confirm_timeout), false, parse_duration, 1, 30 * DAY},
 	{"witnesses-file", GLOBAL_AT(witnesses_file), false, parse_path, 0, 0},
 	{"maildir-root", DOMAIN_AT(maildir_root), true, parse_path, 0, 0},
 	{"wkd", DOMAIN_AT(wkd), false, parse_bool, 0, 0},
 	{"mx", DOMAIN_AT(mx), false, parse_bool, 0, 0},
+	{"web-key-service", DOMAIN_AT(wks), false, parse_bool, 0, 0},
 };
 
 struct parser {
@@ -666,6 +668,7 @@ static void set_defaults(struct conf *c)
 	c->http_request_timeout = 10;
 	c->epoch_interval = 60;
 	c->lookup_rate = 600;
+	c->wks_confirm_timeout = 3 * DAY;
 }
 
 int conf_parse(const char *data, size_t len, struct conf **ret, char *err, size_t err_size)

@@ -38,6 +38,7 @@ struct conf_domain {
 	char *maildir_root; /* absolute; mail for local@name goes to <maildir_root>/<lowercase local>/ */
 	bool wkd;           /* serve this domain's key directory (default true) */
 	bool mx;            /* accept mail for this domain (default true) */
+	bool wks;           /* run the Web Key Service at key-submission@name (default false) */
 };
 
 /* Every string is owned by the struct conf and lives until conf_free().
@@ -64,6 +65,7 @@ struct conf {
 	unsigned http_request_timeout;   /* default 10 */
 	unsigned epoch_interval;         /* default 60: pending key changes are committed this often */
 	unsigned lookup_rate;            /* key lookups a minute per client address; default 600 */
+	unsigned wks_confirm_timeout;    /* default 3 days: how long a key submission can be confirmed */
 	char *witnesses_file;            /* absolute; NULL: checkpoints are not submitted to witnesses */
 	struct conf_domain *domains;     /* in file order, names unique */
 	size_t ndomains;                 /* 1 to CONF_DOMAINS_MAX */

@@ -303,6 +303,7 @@ struct sign_args {
 	rnp_ffi_t ffi;
 	rnp_key_handle_t key;
 	rnp_input_t in;
+	bool armored;
 };
 
 static rnp_result_t sign_op(void *arg, rnp_output_t o)
@@ -313,16 +314,16 @@ static rnp_result_t sign_op(void *arg, rnp_output_t o)
 	if (rr)
 		return rr;
 	if (!(rr = rnp_op_sign_add_signature(op, a->key, NULL)) &&
-	    !(rr = rnp_op_sign_set_hash(op, "SHA256")) && !(rr = rnp_op_sign_set_armor(op, false)))
+	    !(rr = rnp_op_sign_set_hash(op, "SHA256")) && !(rr = rnp_op_sign_set_armor(op, a->armored)))
 		rr = rnp_op_sign_execute(op);
 	rnp_op_sign_destroy(op);
 	return rr;
 }
 
 int pgp_sign_detached(pgp_ctx *ctx, const struct pgp_fpr *signer, const uint8_t *data,
-		      size_t len, struct buf *out)
+		      size_t len, bool armored, struct buf *out)
 {
-	struct sign_args a = {.ffi = NULL};
+	struct sign_args a = {.ffi = NULL, .armored = armored};
 	if (out == NULL || (data == NULL && len > 0))
 		return SM_EINVAL;
 	int r = secret_primary(ctx, signer, &a.key);

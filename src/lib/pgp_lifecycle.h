@@ -69,9 +69,10 @@ int pgp_keys_for_address(pgp_ctx *ctx, const char *address, struct pgp_fpr *ret,
 int pgp_bundle_for_address(const uint8_t *data, size_t len, const char *address,
 			   struct buf *out, size_t *ret_n, struct pgp_fpr *ret_bad) SM_WUR;
 
-/* A binary detached signature over data by signer's secret signing key. */
+/* A detached signature over data by signer's secret signing key, binary
+ * or armored. */
 int pgp_sign_detached(pgp_ctx *ctx, const struct pgp_fpr *signer, const uint8_t *data,
-		      size_t len, struct buf *out) SM_WUR;
+		      size_t len, bool armored, struct buf *out) SM_WUR;
 /* Verifies a detached signature over data with the keys in ctx: 0 and the
  * signer's primary fingerprint when it holds and the signing key was valid
  * (not revoked, not expired) when it signed; SM_ECRYPTO otherwise

@@ -289,7 +289,25 @@ static int migrate_v3(store *s)
 	return exec_const(s, schema_v3);
 }
 
-static const migrate_fn migrations[] = {migrate_v1, migrate_v2, migrate_v3};
+/* Version 4: the Web Key Service (store_wks.h): submissions waiting for
+ * their confirmation, by the hash of their nonce. */
+static const char schema_v4[] =
+	"CREATE TABLE wks_pending ("
+	" nonce_hash BLOB PRIMARY KEY CHECK (length(nonce_hash) = 32),"
+	" user_id INTEGER NOT NULL REFERENCES users (id),"
+	" cert BLOB NOT NULL CHECK (length(cert) > 0),"
+	" created INTEGER NOT NULL,"
+	" expires INTEGER NOT NULL,"
+	" used INTEGER NOT NULL DEFAULT 0 CHECK (used IN (0, 1))"
+	") STRICT;"
+	"PRAGMA user_version = 4;";
+
+static int migrate_v4(store *s)
+{
+	return exec_const(s, schema_v4);
+}
+
+static const migrate_fn migrations[] = {migrate_v1, migrate_v2, migrate_v3, migrate_v4};
 #define SCHEMA_VERSION ((int64_t)(sizeof(migrations) / sizeof(migrations[0])))
 
 /* Read-only: refuses a corrupt file and one from a newer sealmaild before
@@ -454,6 +472,8 @@ int store_open(const char *state_dir, store **ret)
 		r = stmts_prepare(s);
 	if (r == 0)
 		r = store_kt_prepare(s);
+	if (r == 0)
+		r = store_wks_prepare(s);
 	if (r < 0)
 		goto fail;
 	*ret = s;
@@ -472,6 +492,7 @@ void store_close(store *s)
 	for (size_t i = 0; i < ST_COUNT; i++)
 		sqlite3_finalize(s->st[i]);
 	store_kt_finalize(s);
+	store_wks_finalize(s);
 	/* Every statement is finalized, so this cannot fail with BUSY; the last
 	 * connection to close checkpoints the WAL into the database. */
 	sqlite3_close(s->db);
@@ -665,7 +686,7 @@ static int token_use(store *s, int64_t id)
 	return store_stmt_end(st, r);
 }
 
-static int cert_put(store *s, int64_t id, const uint8_t *cert, size_t cert_len,
+int store_cert_put(store *s, int64_t id, const uint8_t *cert, size_t cert_len,
 		    const struct store_auth *auth)
 {
 	sqlite3_stmt *st = s->st[ST_CERT_PUT];
@@ -727,7 +748,7 @@ int store_publish(store *s, const char *address, const char *token, const uint8_
 	if (r == 0)
 		r = token_use(s, id);
 	if (r == 0)
-		r = cert_put(s, id, cert, cert_len, auth);
+		r = store_cert_put(s, id, cert, cert_len, auth);
 	if (r == 0)
 		r = store_tx_commit(s);
 fail:
@@ -737,8 +758,7 @@ fail:
 	return r;
 }
 
-/* The id of the user a, inside a transaction. */
-static int user_id(store *s, const struct wkd_address *a, int64_t *ret_id)
+int store_user_id(store *s, const struct wkd_address *a, int64_t *ret_id)
 {
 	sqlite3_stmt *st = s->st[ST_USER_FIND];
 	int rc = bind_user(st, a);
@@ -763,11 +783,11 @@ int store_update(store *s, const char *address, const uint8_t *cert, size_t cert
 		return SM_EINVAL;
 	if ((r = store_tx_begin(s)) < 0)
 		return r;
-	r = user_id(s, &a, &id);
+	r = store_user_id(s, &a, &id);
 	if (r == 0)
 		r = counter_check(s, id, auth);
 	if (r == 0)
-		r = cert_put(s, id, cert, cert_len, auth);
+		r = store_cert_put(s, id, cert, cert_len, auth);
 	if (r == 0)
 		r = store_tx_commit(s);
 	if (r < 0)
@@ -800,7 +820,7 @@ int store_user_reset(store *s, const char *address, char ret_token[STORE_TOKEN_L
 	crypto_hash_sha256(hash, raw, sizeof(raw));
 	if ((r = store_tx_begin(s)) < 0)
 		goto done;
-	r = user_id(s, &a, &id);
+	r = store_user_id(s, &a, &id);
 	if (r == 0)
 		r = token_reset(s, id, hash);
 	if (r == 0)

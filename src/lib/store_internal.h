@@ -7,6 +7,7 @@
 #include <sqlite3.h>
 
 #include "store.h"
+#include "wkd.h"
 
 /* Every statement the store runs, prepared once at open. Parameters are
  * always bound, never spliced into the text. */
@@ -26,13 +27,15 @@ enum stmt_id {
 	ST_COUNT
 };
 
-/* store_kt.c's statements (store_kt.c lists them). */
+/* store_kt.c's and store_wks.c's statements (each file lists its own). */
 #define KST_COUNT 24
+#define WST_COUNT 4
 
 struct store {
 	sqlite3 *db;
 	sqlite3_stmt *st[ST_COUNT];
 	sqlite3_stmt *kst[KST_COUNT];
+	sqlite3_stmt *wst[WST_COUNT];
 };
 
 /* A SQLite result code as an sm_err (errno set for SM_EIO). */
@@ -48,5 +51,14 @@ void store_tx_rollback(store *s);
  * and store_close). */
 int store_kt_prepare(store *s);
 void store_kt_finalize(store *s);
+int store_wks_prepare(store *s);
+void store_wks_finalize(store *s);
+
+/* Inside a transaction: the id of user a (SM_ENOTFOUND if none). */
+int store_user_id(store *s, const struct wkd_address *a, int64_t *ret_id);
+/* Inside a transaction: cert (with auth, or none when NULL) becomes the
+ * user's pending certificate. */
+int store_cert_put(store *s, int64_t id, const uint8_t *cert, size_t cert_len,
+		   const struct store_auth *auth);
 
 #endif

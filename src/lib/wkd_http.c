@@ -14,6 +14,7 @@ struct span {
 struct wkd_res {
 	int direct;
 	int policy;
+	int submission; /* the submission-address file */
 	struct span domain;
 	struct span hash;
 };
@@ -199,7 +200,7 @@ static int hash_ok(struct span s)
 /* Which of the four WKD resources seg names; -1 if none. */
 static int wkd_match(const struct span *seg, size_t n, struct wkd_res *ret)
 {
-	struct wkd_res res = {0, 0, {"", 0}, {"", 0}};
+	struct wkd_res res = {0, 0, 0, {"", 0}, {"", 0}};
 	if (n < 3 || n > 5 || !span_is(seg[0], ".well-known") || !span_is(seg[1], "openpgpkey"))
 		return -1;
 	if (n == 4 && span_is(seg[2], "hu")) {
@@ -207,12 +208,17 @@ static int wkd_match(const struct span *seg, size_t n, struct wkd_res *ret)
 		res.hash = seg[3];
 	} else if (n == 3 && span_is(seg[2], "policy")) {
 		res.direct = res.policy = 1;
+	} else if (n == 3 && span_is(seg[2], "submission-address")) {
+		res.direct = res.submission = 1;
 	} else if (n == 5 && span_is(seg[3], "hu")) {
 		res.domain = seg[2];
 		res.hash = seg[4];
 	} else if (n == 4 && span_is(seg[3], "policy")) {
 		res.domain = seg[2];
 		res.policy = 1;
+	} else if (n == 4 && span_is(seg[3], "submission-address")) {
+		res.domain = seg[2];
+		res.submission = 1;
 	} else {
 		return -1;
 	}
@@ -253,13 +259,28 @@ static void serve_policy(const struct wkd_http_ops *ops, const char *domain,
 		set_found(r, ct_text, data, len);
 }
 
+static void serve_submission(const struct wkd_http_ops *ops, const char *domain,
+			     struct wkd_http_response *r)
+{
+	const uint8_t *data = NULL;
+	size_t len = 0;
+	int rc = ops->submission_address ? ops->submission_address(ops->ctx, domain, &data, &len)
+					 : SM_ENOTFOUND;
+	if (rc == SM_ENOTFOUND)
+		set_status(r, 404);
+	else if (rc != 0 || data == NULL || len == 0)
+		set_status(r, 500);
+	else
+		set_found(r, ct_text, data, len);
+}
+
 /* Resolves the domain (from Host for the direct method, from the path for
  * the advanced one) and asks the daemon's storage. */
 static void serve(const struct wkd_res *res, struct span host, const struct wkd_http_ops *ops,
 		  struct wkd_http_response *r)
 {
 	char domain[WKD_DOMAIN_MAX + 1];
-	if (!res->policy && !hash_ok(res->hash)) {
+	if (!res->policy && !res->submission && !hash_ok(res->hash)) {
 		set_status(r, 404);
 		return;
 	}
@@ -276,6 +297,8 @@ static void serve(const struct wkd_res *res, struct span host, const struct wkd_
 	}
 	if (res->policy)
 		serve_policy(ops, domain, r);
+	else if (res->submission)
+		serve_submission(ops, domain, r);
 	else
 		serve_key(ops, domain, res->hash, r);
 }

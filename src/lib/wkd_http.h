@@ -8,8 +8,10 @@
  *
  *   advanced  /.well-known/openpgpkey/<domain>/hu/<hash>   (domain from the path)
  *             /.well-known/openpgpkey/<domain>/policy
+ *             /.well-known/openpgpkey/<domain>/submission-address   (Web Key Service)
  *   direct    /.well-known/openpgpkey/hu/<hash>            (domain from Host)
  *             /.well-known/openpgpkey/policy
+ *             /.well-known/openpgpkey/submission-address
  *
  * A query ("?l=<local-part>") is accepted and ignored: the hash decides.
  *
@@ -83,6 +85,10 @@ struct wkd_http_ops {
 	 * has a policy). NULL: every served domain has an empty policy. */
 	int (*policy)(void *ctx, const char *domain, const uint8_t **ret_data, size_t *ret_len);
 	void *ctx;
+	/* The Web Key Service's submission-address file (borrowed as above),
+	 * or SM_ENOTFOUND (404). NULL: no domain has one. */
+	int (*submission_address)(void *ctx, const char *domain, const uint8_t **ret_data,
+				  size_t *ret_len);
 };
 
 struct wkd_http_response {

@@ -210,7 +210,7 @@ static void detached_signatures(void)
 	pgp_ctx *m = ctx_with_key("luke@jedi.test", &mallory);
 	buf_init(&sig, 4096);
 	buf_init(&pub, MiB);
-	CHECK_INT(pgp_sign_detached(c, &luke, statement, sizeof(statement) - 1, &sig), 0);
+	CHECK_INT(pgp_sign_detached(c, &luke, statement, sizeof(statement) - 1, false, &sig), 0);
 	CHECK(sig.len > 0 && sig.len < 4096);
 	/* a verifier with only the public certificate */
 	public_of(c, &luke, &pub);
@@ -228,10 +228,10 @@ static void detached_signatures(void)
 	CHECK(pgp_verify_detached(v, statement, sizeof(statement) - 1, (const uint8_t *)"x", 1, &signer) < 0);
 	/* no secret key, no signature */
 	buf_reset(&sig);
-	CHECK_INT(pgp_sign_detached(v, &luke, statement, sizeof(statement) - 1, &sig), SM_ENOTFOUND);
+	CHECK_INT(pgp_sign_detached(v, &luke, statement, sizeof(statement) - 1, false, &sig), SM_ENOTFOUND);
 	CHECK_INT(sig.len, 0);
 	/* a key revoked in the verifier's store no longer authorizes anything */
-	CHECK_INT(pgp_sign_detached(c, &luke, statement, sizeof(statement) - 1, &sig), 0);
+	CHECK_INT(pgp_sign_detached(c, &luke, statement, sizeof(statement) - 1, false, &sig), 0);
 	CHECK_INT(pgp_revoke(c, &luke, PGP_REVOKE_COMPROMISED, NULL), 0);
 	buf_reset(&pub);
 	public_of(c, &luke, &pub);

@@ -82,7 +82,17 @@ static int fx_policy(void *ctx, const char *domain, const uint8_t **ret_data, si
 }
 
 static struct fixture fx;
-static const struct wkd_http_ops ops = {fx_served, fx_lookup, fx_policy, &fx};
+static int fx_submission(void *ctx, const char *domain, const uint8_t **ret_data, size_t *ret_len)
+{
+	(void)ctx;
+	if (strcmp(domain, "jedi.test") != 0)
+		return SM_ENOTFOUND;
+	*ret_data = (const uint8_t *)"key-submission@jedi.test\n";
+	*ret_len = 25;
+	return 0;
+}
+
+static const struct wkd_http_ops ops = {fx_served, fx_lookup, fx_policy, &fx, fx_submission};
 
 /* Routes a request given as C strings (host NULL: no Host header). */
 static struct wkd_http_response route_n(const char *method, const char *target, size_t target_len,
@@ -213,7 +223,7 @@ static void not_found(void)
 		WK "/hu/" LUKE "f", WK "/hu/pc53ux1dyd1rjnpyonebrx3aemurd8pl", /* 'l' is not z-base-32 */
 		WK "/hu/pc53ux1dyd1rjnpyonebrx3aemurd8p2", WK "/hu/" LUKE "/", WK "/hu/" LUKE "/x",
 		WK "/jedi.test/hu/" LUKE "/", WK "/jedi.test/hu/" LUKE "/extra", WK "/jedi.test/hu",
-		WK "/jedi.test", WK "/jedi.test/", WK "/jedi.test/x/" LUKE, WK "/submission-address",
+		WK "/jedi.test", WK "/jedi.test/", WK "/jedi.test/x/" LUKE, WK "/submission-address/x",
 		"/.WELL-KNOWN/openpgpkey/hu/" LUKE, "/.well-known/OPENPGPKEY/hu/" LUKE, WK "/HU/" LUKE,
 		WK "/-jedi.test/hu/" LUKE, WK "/jedi.test./hu/" LUKE, WK "/jedi_test/hu/" LUKE,
 		WK "/a/b/c/d/e/f/g/h/i", WK "/jedi.test/policy/x", WK "/empire.test/policy",
@@ -378,6 +388,24 @@ static void policy(void)
 	CHECK_INT(wkd_http_policy_check((const uint8_t *)"a\0\n", 3), SM_EPARSE);
 }
 
+static void submission_address(void)
+{
+	struct wkd_http_response r;
+	memset(&fx, 0, sizeof(fx));
+	r = route("GET", WK "/jedi.test/submission-address", "openpgpkey.jedi.test");
+	CHECK_INT(r.status, 200);
+	CHECK_STR(r.content_type, "text/plain; charset=utf-8");
+	CHECK(body_is(&r, "key-submission@jedi.test\n", 25));
+	CHECK_INT(route("GET", WK "/submission-address", "jedi.test").status, 200);
+	/* a served domain without a Web Key Service: 404; a domain not served: 404 */
+	CHECK_INT(route("GET", WK "/rebels.test/submission-address", NULL).status, 404);
+	CHECK_INT(route("GET", WK "/submission-address", "rebels.test").status, 404);
+	CHECK_INT(route("GET", WK "/empire.test/submission-address", NULL).status, 404);
+	CHECK_INT(route("GET", WK "/jedi.test/submission-address/x", NULL).status, 404);
+	CHECK_INT(route("GET", WK "/jedi.test/hu/submission-address", NULL).status, 404);
+	CHECK_INT(fx.lookups, 0);
+}
+
 static void hosts(void)
 {
 	static const char *bad[] = {"jedi.test:abc", "jedi.test:443:1", "jedi test", "jedi.test/x",
@@ -412,8 +440,8 @@ static void idn(void)
 
 static void storage_errors(void)
 {
-	static const struct wkd_http_ops none = {NULL, NULL, NULL, NULL};
-	static const struct wkd_http_ops served_only = {fx_served, NULL, NULL, &fx};
+	static const struct wkd_http_ops none = {NULL, NULL, NULL, NULL, NULL};
+	static const struct wkd_http_ops served_only = {fx_served, NULL, NULL, &fx, NULL};
 	struct wkd_http_request req = {"GET", 3, WK "/hu/" LUKE, strlen(WK "/hu/" LUKE), "jedi.test", 9};
 	struct wkd_http_response r;
 	memset(&fx, 0, sizeof(fx));
@@ -475,6 +503,7 @@ int main(void)
 	RUN(query);
 	RUN(too_long);
 	RUN(policy);
+	RUN(submission_address);
 	RUN(hosts);
 	RUN(idn);
 	RUN(storage_errors);
