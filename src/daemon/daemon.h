@@ -24,6 +24,7 @@
 
 struct https;
 struct smtp;
+struct wkd_address;
 struct delivery_pool;
 struct workers;
 struct kt;
@@ -47,6 +48,7 @@ struct daemon {
 	struct kt *kt;                  /* key transparency (transparency.h) */
 	struct rate *lookups;           /* key lookups per client address, this process's */
 	struct keyholder *keyholder;    /* the key holder process and its channels */
+	struct wks *wks;                /* the Web Key Service (wks.h); NULL: no domain runs it */
 	struct kh_channel *kh;          /* this process's event loop's channel to it */
 	int fatal;                      /* the loop stopped because a part of the daemon failed */
 };
@@ -92,6 +94,9 @@ int privileges_drop(struct daemon *d);
 int https_start(struct daemon *d, int fd);
 void https_stop(struct daemon *d);
 int smtp_start(struct daemon *d, int fd);
+/* The Maildir of a local address: <maildir-root>/<lowercased local part>.
+ * -1 for a domain not served or a local part that is no file name. */
+int smtp_maildir_of(const struct daemon *d, const struct wkd_address *a, char *path, size_t size);
 void smtp_stop(struct daemon *d);
 
 #endif

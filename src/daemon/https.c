@@ -16,6 +16,7 @@
 
 #include "daemon.h"
 #include "keyholder.h"
+#include "wks_service.h"
 #include "publish.h"
 #include "rate.h"
 #include "kt.h"
@@ -51,6 +52,8 @@ static int lookup_key(void *ctx, const char *domain, const char *hash, const uin
 		      size_t *ret_len)
 {
 	struct daemon *d = ctx;
+	if (wks_key(d, domain, hash, ret_data, ret_len) == 0)
+		return 0;
 	buf_reset(&d->key);
 	int r = store_key_by_hash(d->store, domain, hash, &d->key);
 	if (r < 0)
@@ -62,11 +65,18 @@ static int lookup_key(void *ctx, const char *domain, const char *hash, const uin
 
 static int policy(void *ctx, const char *domain, const uint8_t **ret_data, size_t *ret_len)
 {
-	const struct daemon *d = ctx;
-	(void)domain;
+	struct daemon *d = ctx;
+	if (wks_policy(d, domain, ret_data, ret_len) == 0)
+		return 0;
 	*ret_data = d->policy.data ? d->policy.data : (const uint8_t *)"";
 	*ret_len = d->policy.len;
 	return 0;
+}
+
+static int submission_file(void *ctx, const char *domain, const uint8_t **ret_data,
+			   size_t *ret_len)
+{
+	return wks_submission_file(ctx, domain, ret_data, ret_len);
 }
 
 static const char *method_name(enum evhttp_cmd_type cmd)
@@ -116,7 +126,7 @@ static void handle_wkd(struct daemon *d, struct evhttp_request *req)
 	const char *method = method_name(evhttp_request_get_command(req));
 	const char *target = evhttp_request_get_uri(req);
 	const char *host = evhttp_find_header(evhttp_request_get_input_headers(req), "Host");
-	struct wkd_http_ops ops = {served, lookup_key, policy, d};
+	struct wkd_http_ops ops = {served, lookup_key, policy, d, submission_file};
 	struct wkd_http_request wr = {method, strlen(method), target, strlen(target), host,
 				      host ? strlen(host) : 0};
 	struct wkd_http_response r;

@@ -80,7 +80,7 @@ static int log_key_parse(struct buf *b, struct note_signer **ret)
 /* A key file is read only if it is a regular file of the reader's own
  * that no one else may read or write: one another user could have put
  * there is not a key to trust. SM_EINVAL if it is not. */
-static int key_file_read(struct buf *b, const char *path)
+int keys_file_read(struct buf *b, const char *path)
 {
 	struct stat st;
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
@@ -112,12 +112,12 @@ int kt_keys_read(const char *dir, const char *domain, uint8_t *vrf_sk, struct no
 	buf_init(&origin, 512);
 	snprintf(path, sizeof(path), "%s/%s", dir, vrf_name);
 	int created = 0;
-	int r = key_file_read(&b, path);
+	int r = keys_file_read(&b, path);
 	if (r == SM_ENOTFOUND) {
 		r = vrf_key_create(dir, vrf_name, vrf_sk);
 		created = r == 0;
 		if (r == SM_EEXIST)
-			r = key_file_read(&b, path); /* another process made it first: use theirs */
+			r = keys_file_read(&b, path); /* another process made it first: use theirs */
 	}
 	if (r == 0 && !created)
 		r = vrf_key_parse(&b, vrf_sk);
@@ -130,10 +130,10 @@ int kt_keys_read(const char *dir, const char *domain, uint8_t *vrf_sk, struct no
 		r = buf_append(&origin, "", 1);
 	snprintf(path, sizeof(path), "%s/%s", dir, log_name);
 	if (r == 0) {
-		r = key_file_read(&b, path);
+		r = keys_file_read(&b, path);
 		if (r == SM_ENOTFOUND &&
 		    (r = log_key_create(dir, log_name, (const char *)origin.data, &log)) == SM_EEXIST)
-			r = key_file_read(&b, path); /* another process made it first */
+			r = keys_file_read(&b, path); /* another process made it first */
 		if (r == 0 && log == NULL)
 			r = log_key_parse(&b, &log);
 	}

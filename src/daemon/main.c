@@ -21,6 +21,7 @@
 #include <sodium.h>
 
 #include "daemon.h"
+#include "wks_service.h"
 #include "keyholder.h"
 #include "sandbox.h"
 #include "delivery.h"
@@ -102,6 +103,8 @@ static int daemon_prepare(struct daemon *d)
 		return -1;
 	if ((d->tls = tls_server_ctx(c->tls_certificate, c->tls_key)) == NULL)
 		return -1;
+	if (wks_init(d) < 0)
+		return -1;
 	return kt_domains_init(d);
 }
 
@@ -140,6 +143,7 @@ static void daemon_free(struct daemon *d)
 {
 	workers_stop(d);
 	kt_epoch_stop(d);
+	wks_stop(d);
 	keyholder_stop(d);
 	https_stop(d);
 	delivery_stop(d); /* before smtp_stop: answers go to live sessions */
@@ -149,6 +153,7 @@ static void daemon_free(struct daemon *d)
 	SSL_CTX_free(d->tls);
 	store_close(d->store);
 	kt_free(d);
+	wks_free(d);
 	buf_free(&d->policy);
 	buf_free(&d->key);
 	conf_free(d->conf);
@@ -211,7 +216,7 @@ static int cmd_serve(struct daemon *d)
 	if (!sigint || !sigterm || evsignal_add(sigint, NULL) || evsignal_add(sigterm, NULL) ||
 	    workers_watch(d) < 0)
 		goto done;
-	if (kt_epoch_start(d) < 0 || delivery_start(d, DELIVERY_THREADS) < 0 ||
+	if (kt_epoch_start(d) < 0 || wks_start(d) < 0 || delivery_start(d, DELIVERY_THREADS) < 0 ||
 	    https_start(d, https_fd) < 0 ||
 	    smtp_start(d, smtp_fd) < 0)
 		goto done;

@@ -17,6 +17,7 @@
 #include <event2/listener.h>
 
 #include "daemon.h"
+#include "wks_service.h"
 #include "delivery.h"
 #include "smtp_session.h"
 
@@ -91,14 +92,15 @@ static enum smtp_rcpt_verdict on_rcpt(void *arg, const struct smtp_envelope *env
 		return SMTP_RCPT_RELAY_DENIED;
 	if (wkd_address_format(rcpt, addr, sizeof(addr)) < 0)
 		return SMTP_RCPT_UNKNOWN;
+	if (wks_is_submission(c->d, rcpt))
+		return SMTP_RCPT_OK;
 	int r = store_user_exists(c->d->store, addr);
 	if (r < 0)
 		return SMTP_RCPT_TEMPFAIL;
 	return r == 1 ? SMTP_RCPT_OK : SMTP_RCPT_UNKNOWN;
 }
 
-/* <maildir-root>/<lowercased local part> */
-static int maildir_of(const struct daemon *d, const struct wkd_address *a, char *path, size_t size)
+int smtp_maildir_of(const struct daemon *d, const struct wkd_address *a, char *path, size_t size)
 {
 	const struct conf_domain *dom = conf_find_domain(d->conf, a->domain);
 	char local[WKD_LOCAL_MAX + 1];
@@ -178,7 +180,7 @@ static struct delivery_job *job_new(struct conn *c, const struct smtp_envelope *
 		goto fail;
 	for (; job->npaths < env->rcpt_count; job->npaths++) {
 		char path[4096];
-		if (maildir_of(c->d, &env->rcpts[job->npaths], path, sizeof(path)) < 0 ||
+		if (smtp_maildir_of(c->d, &env->rcpts[job->npaths], path, sizeof(path)) < 0 ||
 		    (job->paths[job->npaths] = strdup(path)) == NULL)
 			goto fail;
 	}

@@ -63,6 +63,9 @@ struct kt {
 int kt_keys_dir(const char *state_dir, char *out, size_t cap) SM_WUR;
 int kt_keys_read(const char *dir, const char *domain, uint8_t *vrf_sk,
 		 struct note_signer **ret_log) SM_WUR;
+/* Reads a key file that must be a regular file, the caller's own and
+ * closed to everyone else (SM_EINVAL otherwise; SM_ENOTFOUND if missing). */
+int keys_file_read(struct buf *b, const char *path) SM_WUR;
 /* The table of served domains with their public keys, asked of the key
  * holder through d->kh. -1 after logging. */
 int kt_domains_init(struct daemon *d);

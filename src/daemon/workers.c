@@ -17,6 +17,7 @@
 #include <event2/event.h>
 
 #include "daemon.h"
+#include "wks_service.h"
 #include "keyholder.h"
 #include "sandbox.h"
 
@@ -56,6 +57,7 @@ static void worker_main(struct daemon *d, unsigned slot, int https_fd, int close
 	d->workers = NULL;
 	keyholder_keep_only(d, KH_CHANNEL_WORKER + slot);
 	d->kh = keyholder_channel(d, KH_CHANNEL_WORKER + slot);
+	wks_forget_secrets(d); /* a worker holds no secret key */
 	/* the delivery threads of the main process are the Maildirs' one
 	 * writer: a worker may change files in the state directory only */
 	const char *state[] = {d->conf->state_dir};

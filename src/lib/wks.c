@@ -157,6 +157,47 @@ int wks_response_parse(const uint8_t *text, size_t len, struct wks_response *ret
 	return 0;
 }
 
+int wks_header_from(const uint8_t *headers, size_t len, struct wkd_address *ret)
+{
+	char value[WKS_ADDR_MAX + 256];
+	size_t off = 0, n = 0;
+	struct line l, v;
+	int seen = 0;
+	if (headers == NULL || ret == NULL)
+		return SM_EPARSE;
+	while (next_line(headers, len, &off, &l) && l.len > 0) {
+		if ((l.p[0] == ' ' || l.p[0] == '\t') && seen == 1 && n > 0) {
+			if (n + l.len >= sizeof(value)) /* a folded From field: unfold */
+				return SM_EPARSE;
+			memcpy(value + n, l.p, l.len);
+			n += l.len;
+			continue;
+		}
+		if (seen == 1)
+			seen = 2; /* the From field ended */
+		if (!field(l, "From", &v))
+			continue;
+		if (seen || v.len >= sizeof(value))
+			return SM_EPARSE;
+		memcpy(value, v.p, v.len);
+		n = v.len;
+		seen = 1;
+	}
+	if (!seen || n == 0)
+		return SM_EPARSE;
+	value[n] = 0;
+	char *spec = value, *lt = strrchr(value, '<'), *gt = strrchr(value, '>');
+	if (lt != NULL) {
+		if (gt == NULL || gt < lt || strchr(lt + 1, '<') != NULL)
+			return SM_EPARSE;
+		*gt = 0;
+		spec = lt + 1;
+	} else if (strpbrk(value, " \t,;\"") != NULL) {
+		return SM_EPARSE;
+	}
+	return wkd_address_parse(spec, ret) == 0 ? 0 : SM_EPARSE;
+}
+
 /* ---- writing ---- */
 
 int wks_request_text(const char *sender, const char *address, const char *fpr_hex,

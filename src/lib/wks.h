@@ -52,6 +52,11 @@ struct wks_response {
  * WKS_NONCE_MIN..WKS_NONCE_MAX letters and digits. */
 int wks_response_parse(const uint8_t *text, size_t len, struct wks_response *ret) SM_WUR;
 
+/* The addr-spec of the From field in a mail's header section (headers,
+ * as mime_encrypted_extract gives it): "a@b" or "Name <a@b>", folded or
+ * not. SM_EPARSE if there is no single From field with one address. */
+int wks_header_from(const uint8_t *headers, size_t len, struct wkd_address *ret) SM_WUR;
+
 /* Appends the confirmation request's plaintext. */
 int wks_request_text(const char *sender, const char *address, const char *fpr_hex,
 		     const char *nonce, struct buf *out) SM_WUR;

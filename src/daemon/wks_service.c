@@ -1,0 +1,609 @@
+/* wks_service.c: the Web Key Service: submission keys, the key directory's view
+ * of them, and the thread that reads the submission Maildirs. See wks_service.h. */
+#include <dirent.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "atomic_file.h"
+#include "daemon.h"
+#include "maildir.h"
+#include "mime.h"
+#include "pgp.h"
+#include "pgp_lifecycle.h"
+#include "store_wks.h"
+#include "transparency.h"
+#include "wks.h"
+#include "wks_service.h"
+
+#define WKS_KEY_SUFFIX ".wks"
+#define WKS_KEY_FILE_MAX (64u * 1024)
+#define WKS_MAIL_MAX (1u << 20)              /* a submission mail; larger ones are refused */
+#define WKS_KEY_LIFETIME (730u * 86400u)
+#define WKS_RENEW_BEFORE ((uint64_t)60 * 86400) /* renewed at start when it expires sooner */
+#define WKS_POLL_SECONDS 1
+#define NONCE_BYTES 20
+
+struct wks_domain {
+	char name[WKD_DOMAIN_MAX + 1];
+	char address[WKS_ADDR_MAX + 1];   /* key-submission@name */
+	char hash[WKD_HASH_LEN + 1];      /* WKD hash of WKS_LOCAL */
+	char maildir[4096];               /* the submission Maildir */
+	struct buf secret;                /* the key file (secret key); wiped in workers */
+	struct pgp_fpr fpr;
+	struct buf cert;                  /* the public key, for WKD */
+	struct buf policy;                /* the global policy plus submission-address */
+	struct buf file;                  /* the submission-address file */
+};
+
+struct wks {
+	struct wks_domain *domains;
+	size_t n;
+	pthread_t th;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int started, stop;
+	store *store;                     /* the thread's own */
+};
+
+/* What handling one mail came to. */
+enum outcome { HANDLED, REFUSED, RETRY };
+
+/* ---- the submission key ---- */
+
+static int key_make(const char *dir, const char *file, const char *address, struct buf *secret)
+{
+	pgp_ctx *ctx = NULL;
+	struct pgp_fpr fpr;
+	int r = pgp_ctx_new(&ctx);
+	if (r == 0)
+		r = pgp_keygen(ctx, address, &fpr);
+	if (r == 0)
+		r = pgp_export_secret(ctx, &fpr, false, secret);
+	if (r == 0)
+		r = atomic_file_create(dir, file, secret->data, secret->len, 0600);
+	pgp_ctx_free(ctx);
+	return r;
+}
+
+/* Loads the key into ctx (renewing it when it nears its expiry). */
+static int key_open(const char *dir, const char *file, struct wks_domain *w, pgp_ctx *ctx)
+{
+	struct pgp_key_state ks;
+	int r = pgp_import(ctx, w->secret.data, w->secret.len, PGP_IMPORT_ANY, &w->fpr);
+	if (r == 0)
+		r = pgp_key_state(ctx, &w->fpr, &ks);
+	if (r == 0 && (!ks.secret || !pgp_key_has_address(ctx, &w->fpr, w->address)))
+		r = SM_EINVAL;
+	if (r == 0 && ks.expires != 0 && ks.expires < (uint64_t)time(NULL) + WKS_RENEW_BEFORE) {
+		buf_reset(&w->secret);
+		r = pgp_renew(ctx, &w->fpr, WKS_KEY_LIFETIME);
+		if (r == 0)
+			r = pgp_export_secret(ctx, &w->fpr, false, &w->secret);
+		if (r == 0)
+			r = atomic_file_write(dir, file, w->secret.data, w->secret.len, 0600);
+		if (r == 0)
+			daemon_log("wks %s: the submission key %s is renewed", w->name, w->fpr.hex);
+	}
+	return r;
+}
+
+static int key_load(const char *dir, struct wks_domain *w)
+{
+	char file[WKD_DOMAIN_MAX + 8], path[4096 + 300];
+	pgp_ctx *ctx = NULL;
+	snprintf(file, sizeof(file), "%s" WKS_KEY_SUFFIX, w->name);
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	int r = keys_file_read(&w->secret, path);
+	if (r == SM_ENOTFOUND) {
+		buf_reset(&w->secret);
+		r = key_make(dir, file, w->address, &w->secret);
+		if (r == 0)
+			daemon_log("wks %s: made the submission key for %s", w->name, w->address);
+	}
+	if (r == 0)
+		r = pgp_ctx_new(&ctx);
+	if (r == 0)
+		r = key_open(dir, file, w, ctx);
+	if (r == 0)
+		r = pgp_export_for_address(ctx, &w->fpr, w->address, false, &w->cert);
+	pgp_ctx_free(ctx);
+	if (r < 0)
+		daemon_log("wks %s: the submission key %s: %s", w->name, path, sm_strerror(r));
+	return r;
+}
+
+/* ---- the domains ---- */
+
+static int domain_init(struct daemon *d, const struct conf_domain *dom, const char *keys,
+		       struct wks_domain *w)
+{
+	struct wkd_address a;
+	snprintf(w->name, sizeof(w->name), "%s", dom->name);
+	snprintf(w->address, sizeof(w->address), WKS_LOCAL "@%s", dom->name);
+	buf_init(&w->secret, WKS_KEY_FILE_MAX);
+	buf_init(&w->cert, WKS_KEY_FILE_MAX);
+	buf_init(&w->policy, d->policy.len + 256);
+	buf_init(&w->file, 256);
+	if (!dom->mx || !dom->wkd) {
+		daemon_log("wks %s: web-key-service needs both wkd and mx for the domain", w->name);
+		return -1;
+	}
+	if (wkd_address_parse(w->address, &a) < 0 || wkd_hash_local_part(WKS_LOCAL, w->hash) < 0 ||
+	    smtp_maildir_of(d, &a, w->maildir, sizeof(w->maildir)) < 0)
+		return -1;
+	if (key_load(keys, w) < 0)
+		return -1;
+	if (buf_append(&w->policy, d->policy.data ? d->policy.data : (const uint8_t *)"",
+		       d->policy.len) < 0 ||
+	    buf_appendf(&w->policy, "submission-address: %s\n", w->address) < 0 ||
+	    buf_appendf(&w->file, "%s\n", w->address) < 0)
+		return -1;
+	int r = maildir_ensure(w->maildir);
+	if (r < 0) {
+		daemon_log("wks %s: cannot make the submission Maildir %s: %s", w->name, w->maildir,
+			   strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int wks_init(struct daemon *d)
+{
+	char keys[4096];
+	size_t n = 0;
+	for (size_t i = 0; i < d->conf->ndomains; i++)
+		n += d->conf->domains[i].wks;
+	if (n == 0)
+		return 0;
+	struct wks *wk = calloc(1, sizeof(*wk));
+	if (wk == NULL || (wk->domains = calloc(n, sizeof(*wk->domains))) == NULL) {
+		free(wk);
+		return -1;
+	}
+	d->wks = wk;
+	pthread_mutex_init(&wk->mu, NULL);
+	pthread_cond_init(&wk->cv, NULL);
+	if (kt_keys_dir(d->conf->state_dir, keys, sizeof(keys)) < 0) {
+		daemon_log("wks: the keys directory in %s is not usable", d->conf->state_dir);
+		return -1;
+	}
+	for (size_t i = 0; i < d->conf->ndomains; i++) {
+		if (!d->conf->domains[i].wks)
+			continue;
+		if (domain_init(d, &d->conf->domains[i], keys, &wk->domains[wk->n++]) < 0)
+			return -1;
+		daemon_log("wks %s: submissions to %s, key %s", wk->domains[wk->n - 1].name,
+			   wk->domains[wk->n - 1].address, wk->domains[wk->n - 1].fpr.hex);
+	}
+	return 0;
+}
+
+static struct wks_domain *find(const struct daemon *d, const char *domain)
+{
+	for (size_t i = 0; d->wks != NULL && i < d->wks->n; i++)
+		if (strcmp(d->wks->domains[i].name, domain) == 0)
+			return &d->wks->domains[i];
+	return NULL;
+}
+
+void wks_forget_secrets(struct daemon *d)
+{
+	for (size_t i = 0; d->wks != NULL && i < d->wks->n; i++) {
+		struct buf *s = &d->wks->domains[i].secret;
+		if (s->data != NULL)
+			sodium_memzero(s->data, s->len);
+		buf_free(s);
+	}
+}
+
+void wks_free(struct daemon *d)
+{
+	if (d->wks == NULL)
+		return;
+	wks_forget_secrets(d);
+	for (size_t i = 0; i < d->wks->n; i++) {
+		buf_free(&d->wks->domains[i].cert);
+		buf_free(&d->wks->domains[i].policy);
+		buf_free(&d->wks->domains[i].file);
+	}
+	pthread_mutex_destroy(&d->wks->mu);
+	pthread_cond_destroy(&d->wks->cv);
+	free(d->wks->domains);
+	free(d->wks);
+	d->wks = NULL;
+}
+
+int wks_key(struct daemon *d, const char *domain, const char *hash, const uint8_t **ret_data,
+	    size_t *ret_len)
+{
+	const struct wks_domain *w = find(d, domain);
+	if (w == NULL || strcmp(hash, w->hash) != 0)
+		return SM_ENOTFOUND;
+	*ret_data = w->cert.data;
+	*ret_len = w->cert.len;
+	return 0;
+}
+
+int wks_policy(struct daemon *d, const char *domain, const uint8_t **ret_data, size_t *ret_len)
+{
+	const struct wks_domain *w = find(d, domain);
+	if (w == NULL)
+		return SM_ENOTFOUND;
+	*ret_data = w->policy.data;
+	*ret_len = w->policy.len;
+	return 0;
+}
+
+int wks_submission_file(struct daemon *d, const char *domain, const uint8_t **ret_data,
+			size_t *ret_len)
+{
+	const struct wks_domain *w = find(d, domain);
+	if (w == NULL)
+		return SM_ENOTFOUND;
+	*ret_data = w->file.data;
+	*ret_len = w->file.len;
+	return 0;
+}
+
+bool wks_is_submission(const struct daemon *d, const struct wkd_address *rcpt)
+{
+	const struct wks_domain *w = find(d, rcpt->domain);
+	return w != NULL && strcasecmp(rcpt->local, WKS_LOCAL) == 0;
+}
+
+/* ---- handling one mail ---- */
+
+/* What the thread needs while it handles one mail. */
+struct job {
+	struct daemon *d;
+	store *s;
+	struct wks_domain *w;
+	char from[WKS_ADDR_MAX + 1];
+	char why[256];                   /* REFUSED: for the log */
+};
+
+static enum outcome refuse(struct job *j, const char *why)
+{
+	snprintf(j->why, sizeof(j->why), "%s", why);
+	return REFUSED;
+}
+
+/* A context holding the submission key and the extra certificates. */
+static int ctx_with_key(const struct wks_domain *w, const struct buf *extra, pgp_ctx **ret)
+{
+	pgp_ctx *ctx = NULL;
+	int r = pgp_ctx_new(&ctx);
+	if (r == 0)
+		r = pgp_import(ctx, w->secret.data, w->secret.len, PGP_IMPORT_ANY, NULL);
+	if (r == 0 && extra != NULL && extra->len > 0)
+		r = pgp_import(ctx, extra->data, extra->len, PGP_IMPORT_PUBLIC, NULL);
+	if (r < 0)
+		pgp_ctx_free(ctx);
+	else
+		*ret = ctx;
+	return r;
+}
+
+/* The primary fingerprint of the one certificate in cert. */
+static int cert_fpr(const struct buf *cert, struct pgp_fpr *ret)
+{
+	pgp_ctx *ctx = NULL;
+	int r = pgp_ctx_new(&ctx);
+	if (r == 0)
+		r = pgp_import(ctx, cert->data, cert->len, PGP_IMPORT_PUBLIC, ret);
+	pgp_ctx_free(ctx);
+	return r;
+}
+
+/* The confirmation request, as a mail into the user's Maildir. */
+static int request_mail(struct job *j, const struct buf *cert, const struct pgp_fpr *fpr,
+			const char *nonce, struct buf *mail)
+{
+	struct buf text, armored, part, sig;
+	struct pgp_recipient to = {*fpr, false};
+	pgp_ctx *ctx = NULL;
+	char date[64], msgid[WKD_DOMAIN_MAX + 48], hex[33];
+	uint8_t id[16];
+	time_t now = time(NULL);
+	struct tm tm;
+	gmtime_r(&now, &tm);
+	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S +0000", &tm);
+	randombytes_buf(id, sizeof(id));
+	sodium_bin2hex(hex, sizeof(hex), id, sizeof(id));
+	snprintf(msgid, sizeof(msgid), "<wks.%s@%s>", hex, j->w->name);
+	buf_init(&text, 4096);
+	buf_init(&armored, 64 * 1024);
+	buf_init(&part, 128 * 1024);
+	buf_init(&sig, 8192);
+	int r = ctx_with_key(j->w, cert, &ctx);
+	if (r == 0)
+		r = wks_request_text(j->w->address, j->from, fpr->hex, nonce, &text);
+	if (r == 0)
+		r = pgp_encrypt_sign(ctx, &j->w->fpr, &to, 1, text.data, text.len, &armored);
+	if (r == 0)
+		r = wks_request_part(j->from, armored.data, armored.len, &part);
+	if (r == 0)
+		r = pgp_sign_detached(ctx, &j->w->fpr, part.data, part.len, true, &sig);
+	if (r == 0)
+		r = wks_request_mail(j->w->address, j->from, date, msgid, &part, sig.data, sig.len, mail);
+	pgp_ctx_free(ctx);
+	buf_free(&text);
+	buf_free(&armored);
+	buf_free(&part);
+	buf_free(&sig);
+	return r;
+}
+
+static enum outcome deliver_request(struct job *j, const struct buf *mail)
+{
+	struct wkd_address a;
+	char path[4096], name[MAILDIR_NAME_SIZE];
+	if (wkd_address_parse(j->from, &a) < 0 || smtp_maildir_of(j->d, &a, path, sizeof(path)) < 0)
+		return refuse(j, "the submitter's Maildir is not usable");
+	if (maildir_deliver(path, mail->data, mail->len, name, sizeof(name)) < 0) {
+		daemon_log("wks %s: cannot deliver the confirmation request to %s: %s", j->w->name,
+			   j->from, strerror(errno));
+		return RETRY;
+	}
+	return HANDLED;
+}
+
+static enum outcome submission(struct job *j, const uint8_t *key, size_t len)
+{
+	struct buf cert, mail;
+	struct pgp_fpr fpr, bad;
+	size_t n = 0;
+	char nonce[2 * NONCE_BYTES + 1];
+	uint8_t raw[NONCE_BYTES];
+	enum outcome o = HANDLED;
+	uint64_t now = (uint64_t)time(NULL);
+	buf_init(&cert, STORE_CERT_MAX);
+	buf_init(&mail, 512 * 1024);
+	int r = pgp_bundle_for_address(key, len, j->from, &cert, &n, &bad);
+	if (r < 0 || n != 1) {
+		o = refuse(j, "the submission is not one public key with a user ID for the sender");
+		goto done;
+	}
+	pgp_ctx *probe = NULL;
+	if (pgp_ctx_new(&probe) < 0 || pgp_import(probe, cert.data, cert.len, PGP_IMPORT_PUBLIC, &fpr) < 0 ||
+	    !pgp_key_usable_for(probe, &fpr, j->from)) {
+		pgp_ctx_free(probe);
+		o = refuse(j, "the submitted key is revoked, expired, or has no encryption subkey");
+		goto done;
+	}
+	pgp_ctx_free(probe);
+	randombytes_buf(raw, sizeof(raw));
+	sodium_bin2hex(nonce, sizeof(nonce), raw, sizeof(raw));
+	r = store_wks_submit(j->s, j->from, nonce, cert.data, cert.len, now,
+			     now + j->d->conf->wks_confirm_timeout);
+	if (r == SM_ENOTFOUND) {
+		o = refuse(j, "the sender is not a user of the domain");
+		goto done;
+	}
+	if (r < 0 || request_mail(j, &cert, &fpr, nonce, &mail) < 0) {
+		daemon_log("wks %s: submission from %s: %s", j->w->name, j->from, sm_strerror(r));
+		o = RETRY;
+		goto done;
+	}
+	o = deliver_request(j, &mail);
+	if (o == HANDLED)
+		daemon_log("wks %s: %s submitted %s; confirmation request delivered", j->w->name,
+			   j->from, fpr.hex);
+done:
+	sodium_memzero(nonce, sizeof(nonce));
+	buf_free(&cert);
+	buf_free(&mail);
+	return o;
+}
+
+/* A signed response must be signed by the key its nonce was sent for. */
+static enum outcome response_signer(struct job *j, const char *nonce, const struct pgp_fpr *signer)
+{
+	struct buf cert;
+	struct pgp_fpr want;
+	buf_init(&cert, STORE_CERT_MAX);
+	int r = store_wks_pending(j->s, j->from, nonce, (uint64_t)time(NULL), &cert);
+	if (r == 0)
+		r = cert_fpr(&cert, &want);
+	buf_free(&cert);
+	if (r == 0 && strcmp(want.hex, signer->hex) == 0)
+		return HANDLED;
+	return refuse(j, "the response is signed by another key than the one submitted");
+}
+
+static enum outcome response(struct job *j, const struct wks_response *resp,
+			     const struct pgp_result *res)
+{
+	struct wkd_address a, f;
+	struct buf cert;
+	struct pgp_fpr fpr;
+	if (wkd_address_parse(resp->address, &a) < 0 || wkd_address_parse(j->from, &f) < 0 ||
+	    !wkd_address_equal(&a, &f) || strcasecmp(resp->sender, j->w->address) != 0)
+		return refuse(j, "the response's address or sender is not the mail's");
+	if (res->verdict == PGP_VERIFIED && response_signer(j, resp->nonce, &res->signer) != HANDLED)
+		return REFUSED;
+	buf_init(&cert, STORE_CERT_MAX);
+	int r = store_wks_confirm(j->s, j->from, resp->nonce, (uint64_t)time(NULL), &cert);
+	enum outcome o = HANDLED;
+	if (r == SM_ENOTFOUND)
+		o = refuse(j, "no submission waits for this nonce (a wrong nonce)");
+	else if (r == SM_EEXIST)
+		o = refuse(j, "the nonce was used already (a replayed confirmation)");
+	else if (r == SM_ESTALE)
+		o = refuse(j, "the confirmation came after its submission expired");
+	else if (r < 0)
+		o = RETRY;
+	if (o == HANDLED && cert_fpr(&cert, &fpr) == 0)
+		daemon_log("wks %s: %s confirmed %s; published from the next epoch", j->w->name,
+			   j->from, fpr.hex);
+	buf_free(&cert);
+	return o;
+}
+
+/* Decrypts the mail with the submission key, the user's open submissions
+ * alongside (a response may be signed with one of them). */
+static enum outcome decrypt(struct job *j, const struct buf *pgp, struct buf *plain,
+			    struct pgp_result *res)
+{
+	struct buf open;
+	pgp_ctx *ctx = NULL;
+	buf_init(&open, 4u << 20);
+	int r = store_wks_open_certs(j->s, j->from, (uint64_t)time(NULL), &open);
+	if (r == SM_ENOTFOUND) {
+		buf_free(&open);
+		return refuse(j, "the sender is not a user of the domain");
+	}
+	if (r == 0)
+		r = ctx_with_key(j->w, &open, &ctx);
+	if (r == 0)
+		r = pgp_decrypt_verify(ctx, pgp->data, pgp->len, WKS_MAX, res, plain);
+	pgp_ctx_free(ctx);
+	buf_free(&open);
+	if (r < 0)
+		return RETRY;
+	if (res->verdict != PGP_VERIFIED && res->verdict != PGP_UNSIGNED) {
+		snprintf(j->why, sizeof(j->why), "cannot use it: %s%s", pgp_verdict_str(res->verdict),
+			 res->verdict == PGP_UNKNOWN_SIGNER ? " (not the key submitted)" : "");
+		return REFUSED;
+	}
+	return HANDLED;
+}
+
+static enum outcome handle(struct job *j, const uint8_t *msg, size_t len)
+{
+	struct buf pgp, outer, plain;
+	struct wkd_address from;
+	struct pgp_result res;
+	struct wks_response resp;
+	const uint8_t *key = NULL;
+	size_t key_len = 0;
+	enum outcome o;
+	buf_init(&pgp, WKS_MAIL_MAX);
+	buf_init(&outer, WKS_MAIL_MAX);
+	buf_init(&plain, WKS_MAX);
+	if (mime_encrypted_extract(msg, len, &pgp, &outer) < 0) {
+		o = refuse(j, "not an encrypted PGP/MIME mail (a response sent in the clear would "
+			      "show its nonce to every relay)");
+		goto done;
+	}
+	if (wks_header_from(outer.data, outer.len, &from) < 0 ||
+	    wkd_address_format(&from, j->from, sizeof(j->from)) < 0) {
+		o = refuse(j, "no single From address");
+		goto done;
+	}
+	if ((o = decrypt(j, &pgp, &plain, &res)) != HANDLED)
+		goto done;
+	if (wks_submission_parse(plain.data, plain.len, &key, &key_len) == 0)
+		o = submission(j, key, key_len);
+	else if (wks_response_parse(plain.data, plain.len, &resp) == 0)
+		o = response(j, &resp, &res);
+	else
+		o = refuse(j, "neither a key submission nor a confirmation response");
+done:
+	if (plain.data != NULL)
+		sodium_memzero(plain.data, plain.len);
+	buf_free(&pgp);
+	buf_free(&outer);
+	buf_free(&plain);
+	return o;
+}
+
+static void handle_file(struct daemon *d, store *s, struct wks_domain *w, const char *path)
+{
+	struct buf msg;
+	struct job j = {d, s, w, "", ""};
+	enum outcome o;
+	buf_init(&msg, WKS_MAIL_MAX);
+	int r = buf_read_file(&msg, path, 0);
+	if (r == SM_ETOOBIG)
+		o = refuse(&j, "over the size a submission may have");
+	else if (r < 0)
+		o = RETRY;
+	else
+		o = handle(&j, msg.data, msg.len);
+	buf_free(&msg);
+	if (o == RETRY)
+		return; /* stays in new/ for the next round */
+	if (o == REFUSED)
+		daemon_log("wks %s: mail from %s refused: %s", w->name, j.from[0] ? j.from : "?", j.why);
+	if (unlink(path) < 0)
+		daemon_log("wks %s: cannot remove %s: %s", w->name, path, strerror(errno));
+}
+
+static void scan(struct daemon *d, store *s, struct wks_domain *w)
+{
+	char dir[4096 + 8], path[4096 + 8 + 300];
+	snprintf(dir, sizeof(dir), "%s/new", w->maildir);
+	DIR *dh = opendir(dir);
+	if (dh == NULL)
+		return;
+	for (struct dirent *e; (e = readdir(dh)) != NULL;) {
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		handle_file(d, s, w, path);
+	}
+	closedir(dh);
+}
+
+/* ---- the thread ---- */
+
+static void *wks_main(void *arg)
+{
+	struct daemon *d = arg;
+	struct wks *wk = d->wks;
+	pthread_mutex_lock(&wk->mu);
+	while (!wk->stop) {
+		pthread_mutex_unlock(&wk->mu);
+		for (size_t i = 0; i < wk->n; i++)
+			scan(d, wk->store, &wk->domains[i]);
+		pthread_mutex_lock(&wk->mu);
+		struct timespec until;
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += WKS_POLL_SECONDS;
+		while (!wk->stop && pthread_cond_timedwait(&wk->cv, &wk->mu, &until) != ETIMEDOUT)
+			;
+	}
+	pthread_mutex_unlock(&wk->mu);
+	return NULL;
+}
+
+int wks_start(struct daemon *d)
+{
+	struct wks *wk = d->wks;
+	if (wk == NULL)
+		return 0;
+	int r = store_open(d->conf->state_dir, &wk->store);
+	if (r < 0) {
+		daemon_log("wks: cannot open the store: %s", sm_strerror(r));
+		return -1;
+	}
+	if (pthread_create(&wk->th, NULL, wks_main, d) != 0)
+		return -1;
+	wk->started = 1;
+	return 0;
+}
+
+void wks_stop(struct daemon *d)
+{
+	struct wks *wk = d->wks;
+	if (wk == NULL)
+		return;
+	if (wk->started) {
+		pthread_mutex_lock(&wk->mu);
+		wk->stop = 1;
+		pthread_cond_signal(&wk->cv);
+		pthread_mutex_unlock(&wk->mu);
+		pthread_join(wk->th, NULL);
+		wk->started = 0;
+	}
+	store_close(wk->store);
+	wk->store = NULL;
+}
