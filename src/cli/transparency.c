@@ -30,7 +30,8 @@ static int write_home_file(const char *home, const char *sub, const char *name, 
 {
 	char dir[CLI_PATH_MAX + 64];
 	snprintf(dir, sizeof(dir), "%s/%s", home, sub);
-	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+	/* a lookup may be the first thing a new key store does */
+	if ((mkdir(home, 0700) < 0 && errno != EEXIST) || (mkdir(dir, 0700) < 0 && errno != EEXIST))
 		return SM_EIO;
 	return atomic_file_write(dir, name, b->data, b->len, 0600);
 }

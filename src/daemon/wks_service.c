@@ -387,9 +387,15 @@ static enum outcome submission(struct job *j, const uint8_t *key, size_t len)
 		o = refuse(j, "the sender is not a user of the domain");
 		goto done;
 	}
-	if (r < 0 || request_mail(j, &cert, &fpr, nonce, &mail) < 0) {
+	if (r < 0) { /* the store is busy or failing: the mail stays for the next round */
 		daemon_log("wks %s: submission from %s: %s", j->w->name, j->from, sm_strerror(r));
 		o = RETRY;
+		goto done;
+	}
+	if ((r = request_mail(j, &cert, &fpr, nonce, &mail)) < 0) {
+		snprintf(j->why, sizeof(j->why), "cannot make the confirmation request: %s",
+			 sm_strerror(r));
+		o = REFUSED;
 		goto done;
 	}
 	o = deliver_request(j, &mail);

@@ -210,16 +210,18 @@ int wks_request_text(const char *sender, const char *address, const char *fpr_he
 				"fingerprint: %s\nnonce: %s\n", sender, address, fpr_hex, nonce);
 }
 
-/* Appends text with every LF turned into CRLF (text has no CR of its own). */
+/* Appends text with every line ending (LF or CRLF) made CRLF; a CR
+ * anywhere else is refused. */
 static int append_crlf(struct buf *out, const uint8_t *text, size_t len)
 {
 	size_t start = 0;
 	for (size_t i = 0; i < len; i++) {
-		if (text[i] == '\r')
+		if (text[i] == '\r' && (i + 1 == len || text[i + 1] != '\n'))
 			return SM_EINVAL;
 		if (text[i] != '\n')
 			continue;
-		int r = buf_append(out, text + start, i - start);
+		size_t end = i > start && text[i - 1] == '\r' ? i - 1 : i;
+		int r = buf_append(out, text + start, end - start);
 		if (r == 0)
 			r = buf_append(out, "\r\n", 2);
 		if (r < 0)
