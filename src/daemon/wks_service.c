@@ -40,6 +40,7 @@ struct wks_domain {
 	struct buf cert;                  /* the public key, for WKD */
 	struct buf policy;                /* the global policy plus submission-address */
 	struct buf file;                  /* the submission-address file */
+	bool auth_submit;                 /* publish submissions without confirmation */
 };
 
 struct wks {
@@ -140,9 +141,15 @@ static int domain_init(struct daemon *d, const struct conf_domain *dom, const ch
 		return -1;
 	if (key_load(keys, w) < 0)
 		return -1;
+	w->auth_submit = dom->wks_auth_submit;
+	if (w->auth_submit)
+		daemon_log("wks %s: wks-auth-submit: submissions are published without confirmation; "
+			   "anyone who can mail key-submission@%s as a user can publish a key for "
+			   "them", w->name, w->name);
 	if (buf_append(&w->policy, d->policy.data ? d->policy.data : (const uint8_t *)"",
 		       d->policy.len) < 0 ||
-	    buf_appendf(&w->policy, "submission-address: %s\n", w->address) < 0 ||
+	    buf_appendf(&w->policy, "submission-address: %s\n%s", w->address,
+			w->auth_submit ? "auth-submit\n" : "") < 0 ||
 	    buf_appendf(&w->file, "%s\n", w->address) < 0)
 		return -1;
 	int r = maildir_ensure(w->maildir);
@@ -390,6 +397,14 @@ static enum outcome submission(struct job *j, const uint8_t *key, size_t len)
 	if (r < 0) { /* the store is busy or failing: the mail stays for the next round */
 		daemon_log("wks %s: submission from %s: %s", j->w->name, j->from, sm_strerror(r));
 		o = RETRY;
+		goto done;
+	}
+	if (j->w->auth_submit) { /* the domain vouches for its senders: no confirmation */
+		r = store_wks_confirm(j->s, j->from, nonce, now, NULL);
+		if (r == 0)
+			daemon_log("wks %s: %s submitted %s; published from the next epoch without "
+				   "confirmation (auth-submit)", j->w->name, j->from, fpr.hex);
+		o = r == 0 ? HANDLED : RETRY;
 		goto done;
 	}
 	if ((r = request_mail(j, &cert, &fpr, nonce, &mail)) < 0) {

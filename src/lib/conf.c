@@ -84,6 +84,7 @@ static const struct directive directives[] = {
 	{"wkd", DOMAIN_AT(wkd), false, parse_bool, 0, 0},
 	{"mx", DOMAIN_AT(mx), false, parse_bool, 0, 0},
 	{"web-key-service", DOMAIN_AT(wks), false, parse_bool, 0, 0},
+	{"wks-auth-submit", DOMAIN_AT(wks_auth_submit), false, parse_bool, 0, 0},
 };
 
 struct parser {

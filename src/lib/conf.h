@@ -39,6 +39,7 @@ struct conf_domain {
 	bool wkd;           /* serve this domain's key directory (default true) */
 	bool mx;            /* accept mail for this domain (default true) */
 	bool wks;           /* run the Web Key Service at key-submission@name (default false) */
+	bool wks_auth_submit; /* publish submissions without confirmation (default false) */
 };
 
 /* Every string is owned by the struct conf and lives until conf_free().

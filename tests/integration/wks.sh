@@ -7,7 +7,8 @@
 # gpg-wks-client --check, gpg and sealmail find it. Then what must be
 # refused: a replayed confirmation, a wrong nonce, a response signed by
 # another key, one sent in the clear, one after the submission expired,
-# and a submission from someone who is not a user.
+# and a submission from someone who is not a user. Last, a domain that sets
+# auth-submit publishes a submission without confirmation.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/netns.sh"
 netns_enter "$@"
@@ -17,9 +18,9 @@ WKSC=/usr/lib/gnupg/gpg-wks-client
 netns_hosts "127.0.0.1 openpgpkey.jedi.test jedi.test mail.jedi.test"
 netns_ca
 netns_cert jedi openpgpkey.jedi.test jedi.test mail.jedi.test
-wks_conf() { # wks_conf CONFIRM-TIMEOUT
+wks_conf() { # wks_conf CONFIRM-TIMEOUT [DOMAIN-LINE]: the service on for jedi.test
 	sealmaild_conf "wks-confirm-timeout $1"
-	sed -i "s|^\tmaildir-root .*|&\n\tweb-key-service yes|" "$T/sealmaild.conf"
+	sed -i "s|^\tmaildir-root .*|&\n\tweb-key-service yes${2:+\\n\\t$2}|" "$T/sealmaild.conf"
 }
 wks_conf 1h
 D() { "$SEALMAILD" "$@" -f "$T/sealmaild.conf"; }
@@ -135,6 +136,25 @@ ok "a confirmation after its submission expired: refused" bash -c \
 	"to_wks '$T/resp3.eml' && handled 2 && grep -q 'refused: the confirmation came after its submission expired' '$T/sealmaild.log'"
 ok "the submission key survived the restart (same key, one file)" bash -c \
 	"a=\$(grep -o 'key [0-9A-F]\{40\}' '$T/sealmaild-1.log' | head -n 1); b=\$(grep -o 'key [0-9A-F]\{40\}' '$T/sealmaild.log' | head -n 1); [ -n \"\$a\" ] && [ \"\$a\" = \"\$b\" ] && [ -f '$T/state/keys/jedi.test.wks' ]"
+
+# ---- auth-submit: the domain vouches for its senders ----
+kill "$DPID"; wait "$DPID" 2>/dev/null
+mv "$T/sealmaild.log" "$T/sealmaild-2.log"
+wks_conf 1h "wks-auth-submit yes"
+D user add yoda@jedi.test >/dev/null
+sealmaild_start
+gpg --homedir "$G" --batch --passphrase '' --quick-gen-key yoda@jedi.test default default 1y 2>/dev/null
+YODA=$(gpg --homedir "$G" --with-colons -k yoda@jedi.test | awk -F: '/^fpr/ { print $10; exit }')
+gpgconf --homedir "$G" --kill dirmngr 2>/dev/null # forget the cached policy
+ok "the policy says auth-submit, and gpg-wks-client sees it" bash -c \
+	"curl -sf https://openpgpkey.jedi.test/.well-known/openpgpkey/jedi.test/policy | grep -qx auth-submit && wksc --supported --with-colons jedi.test | grep -q '^jedi.test:1:1::[0-9]*:1:'"
+wksc -o "$T/sub4.eml" --create "$YODA" yoda@jedi.test
+before=$(kt_size jedi.test)
+ok "Yoda's submission is published without a confirmation request" bash -c \
+	"to_wks '$T/sub4.eml' yoda@jedi.test && handled 1 && grep -q 'yoda@jedi.test submitted $YODA; published from the next epoch without confirmation' '$T/sealmaild.log' && [ -z \"\$(find '$T/mail/yoda/new' -type f 2>/dev/null)\" ]"
+kt_wait_above jedi.test "$before"
+ok "gpg-wks-client --check finds Yoda's key" bash -c "wksc --check yoda@jedi.test"
+ok "sealmaild warned about auth-submit when it started" grep -q "wks-auth-submit: submissions are published without confirmation" "$T/sealmaild.log"
 
 kill "$DPID" 2>/dev/null
 wait 2>/dev/null
