@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -148,6 +149,18 @@ int cli_write_stdout(const uint8_t *data, size_t len)
 		len -= (size_t)n;
 	}
 	return 0;
+}
+
+long cli_wait_option(int argc, char **argv, long dflt)
+{
+	static const struct option opts[] = {{"wait", required_argument, NULL, 'w'}, {0, 0, 0, 0}};
+	long wait = dflt;
+	int o;
+	optind = 1;
+	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1)
+		if (o != 'w' || (wait = cli_parse_wait(optarg)) < 0)
+			return -1;
+	return wait;
 }
 
 long cli_parse_wait(const char *arg)

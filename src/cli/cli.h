@@ -10,6 +10,7 @@
 
 #include "buf.h"
 #include "pgp.h"
+#include "pins.h"
 
 #define CLI_PATH_MAX 4096
 
@@ -46,7 +47,8 @@ int cli_write_stdout(const uint8_t *data, size_t len);
 /* What lookup_address() found: the key's fingerprint, the URL it came
  * from, and how it stands against the pin (a static phrase). */
 struct lookup_info {
-	struct pgp_fpr fpr;
+	struct pgp_fpr fpr[PINS_KEYS_MAX]; /* the usable keys, one per device of the owner, newest first */
+	size_t nfpr;
 	char source[1024];
 	char pin_state[768];   /* how it stands against the pin, and who changed it */
 	char proof[512]; /* what the transparency log proved, or why nothing */
@@ -77,6 +79,10 @@ int cli_passphrase(const char *file, bool confirm, char out[CLI_PASSPHRASE_MAX])
 
 /* A --wait SECONDS argument (at most a day); -1 if malformed. */
 long cli_parse_wait(const char *arg);
+/* The options of a verb whose only option is --wait SECONDS: the wait
+ * (dflt when not given), optind then at the first argument; -1 for an
+ * unknown option or a malformed wait. */
+long cli_wait_option(int argc, char **argv, long dflt);
 
 /* The verbs: each parses its own options and returns the exit status. */
 int cmd_keygen(int argc, char **argv);
@@ -90,6 +96,7 @@ int cmd_rotate(int argc, char **argv);
 int cmd_revoke(int argc, char **argv);
 int cmd_renew(int argc, char **argv);
 int cmd_backup(int argc, char **argv);
+int cmd_device(int argc, char **argv);
 int cmd_restore(int argc, char **argv);
 int cmd_send(int argc, char **argv);
 int cmd_monitor(int argc, char **argv);

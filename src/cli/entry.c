@@ -43,7 +43,9 @@ bool entry_is_ours(struct cli *c, const char *address, uint64_t counter, const u
 {
 	struct pgp_fpr signer;
 	struct pgp_key_state ks;
-	uint64_t recorded = 0;
+	struct kt_own own;
+	if (kt_own_load(c, address, &own) < 0)
+		memset(&own, 0, sizeof(own));
 	if (auth != NULL &&
 	    pgp_verify_detached(c->ctx, auth->statement, auth->statement_len, auth->sig,
 				auth->sig_len, &signer) == 0) {
@@ -51,11 +53,13 @@ bool entry_is_ours(struct cli *c, const char *address, uint64_t counter, const u
 			*ret_signer = signer;
 		if (pgp_key_state(c->ctx, &signer, &ks) == 0 && ks.secret)
 			return true;
+		for (size_t i = 0; i < own.ndevices; i++) /* another of the user's devices */
+			if (strcmp(own.devices[i].hex, signer.hex) == 0)
+				return true;
 	}
 	/* a signature by a key revoked since, or a version from before
 	 * versions were signed: the version we recorded, serving our key */
-	return kt_own_version(c, address, &recorded) == 0 && recorded == counter &&
-	       entry_serves_ours(c->ctx, address, key, key_len);
+	return own.version == counter && entry_serves_ours(c->ctx, address, key, key_len);
 }
 
 int entry_lookup(struct cli *c, const char *address, struct entry_now *ret)
@@ -63,6 +67,7 @@ int entry_lookup(struct cli *c, const char *address, struct entry_now *ret)
 	struct kt_lookup kl;
 	memset(ret, 0, sizeof(*ret));
 	buf_init(&ret->bundle, 1u << 20);
+	buf_init(&ret->auth, KT_AUTH_MAX);
 	int st = kt_lookup(c, address, &kl);
 	if (st == KT_NO_LOG) {
 		cli_error("%s's domain serves no transparency log: its directory is not a sealmaild, "
@@ -76,7 +81,8 @@ int entry_lookup(struct cli *c, const char *address, struct entry_now *ret)
 		ret->ours = entry_is_ours(c, address, kl.res.counter, kl.res.key, kl.res.key_len, au,
 					  &ret->signer);
 		ret->has_signer = ret->signer.hex[0] != 0;
-		if (buf_append(&ret->bundle, kl.res.key, kl.res.key_len) < 0)
+		if (buf_append(&ret->bundle, kl.res.key, kl.res.key_len) < 0 ||
+		    buf_append(&ret->auth, kl.proof->auth, kl.proof->auth_len) < 0)
 			st = EX_DATAERR;
 	}
 	kt_lookup_free(&kl);
@@ -86,6 +92,7 @@ int entry_lookup(struct cli *c, const char *address, struct entry_now *ret)
 void entry_free(struct entry_now *e)
 {
 	buf_free(&e->bundle);
+	buf_free(&e->auth);
 }
 
 /* The newest key of the bundle whose secret c->ctx holds and that is not
@@ -138,19 +145,33 @@ int entry_owned(struct cli *c, const char *address, struct entry_now *ret,
 	return 0;
 }
 
-int entry_bundle(pgp_ctx *ctx, const struct pgp_fpr *fprs, size_t n, const char *address,
-		 struct buf *out)
+/* scratch holds the bundle with drop removed and add merged in. */
+static int edit_into(pgp_ctx *scratch, const struct buf *bundle, const struct pgp_fpr *drop,
+		     const struct buf *add)
 {
+	int r = bundle->len > 0 ? pgp_import(scratch, bundle->data, bundle->len, PGP_IMPORT_PUBLIC, NULL)
+				: 0;
+	if (r == 0 && drop != NULL)
+		r = pgp_remove(scratch, drop);
+	if (r == 0 && add != NULL && add->len > 0)
+		r = pgp_import(scratch, add->data, add->len, PGP_IMPORT_PUBLIC, NULL);
+	return r;
+}
+
+int entry_bundle_edit(const struct buf *bundle, const struct pgp_fpr *drop, const struct buf *add,
+		      const char *address, struct buf *out)
+{
+	pgp_ctx *scratch = NULL;
 	struct buf all;
-	int st = 0;
-	buf_init(&all, 1u << 20);
-	for (size_t i = 0; i < n && st == 0; i++)
-		if (pgp_export_public(ctx, &fprs[i], false, &all) < 0)
-			st = EX_SOFTWARE;
-	if (st == 0 && pgp_bundle_for_address(all.data, all.len, address, out, NULL, NULL) < 0) {
+	int st = EX_SOFTWARE;
+	buf_init(&all, 8u << 20);
+	if (pgp_ctx_new(&scratch) == 0 && edit_into(scratch, bundle, drop, add) == 0 &&
+	    pgp_export_all_public(scratch, &all) == 0 &&
+	    pgp_bundle_for_address(all.data, all.len, address, out, NULL, NULL) == 0)
+		st = 0;
+	else
 		cli_error("cannot make the certificates to publish for %s", address);
-		st = EX_SOFTWARE;
-	}
+	pgp_ctx_free(scratch);
 	buf_free(&all);
 	return st;
 }
@@ -290,6 +311,18 @@ int entry_wait(struct cli *c, const struct entry_change *ch, uint64_t version)
 	}
 }
 
+/* kt-own: the version the user authorized last. */
+static int record_version(struct cli *c, const char *address, uint64_t version)
+{
+	struct kt_own own;
+	int r = kt_own_load(c, address, &own);
+	if (r == 0) {
+		own.version = version;
+		r = kt_own_save(c, address, &own);
+	}
+	return r;
+}
+
 int entry_submit(struct cli *c, const struct entry_now *now, const struct entry_change *ch)
 {
 	struct buf req, answer, url;
@@ -303,7 +336,7 @@ int entry_submit(struct cli *c, const struct entry_now *now, const struct entry_
 		st = upload(ch->address, &req, ch->token, &answer, &f, &url);
 	if (st == 0)
 		st = report(ch, version, &url, &answer, &f);
-	if (st == 0 && kt_own_set(c, ch->address, version) < 0) {
+	if (st == 0 && record_version(c, ch->address, version) < 0) {
 		cli_error("cannot record the change in %s/kt-own", c->home);
 		st = EX_CANTCREAT;
 	}

@@ -18,6 +18,7 @@
 struct entry_now {
 	uint64_t counter;      /* 0: nothing published yet */
 	struct buf bundle;     /* the certificates served now (binary) */
+	struct buf auth;       /* its authorization (kt_update.h); empty if none */
 	bool ours;             /* we authorized it (signed by one of our keys,
 				* or the version we recorded) */
 	bool by_token;         /* it was published with a token (authority token) */
@@ -48,10 +49,13 @@ bool entry_is_ours(struct cli *c, const char *address, uint64_t counter, const u
 /* Whether key (a bundle) holds a certificate whose secret key ctx holds. */
 bool entry_serves_ours(pgp_ctx *ctx, const char *address, const uint8_t *key, size_t len);
 
-/* The bundle of the n certificates fprs from ctx, each reduced to the user
- * ID for address (what the domain serves). 0 or an exit status. */
-int entry_bundle(pgp_ctx *ctx, const struct pgp_fpr *fprs, size_t n, const char *address,
-		 struct buf *out);
+/* The certificates to serve next: bundle (what is served now; may be
+ * empty) without the key drop (NULL: none), with the certificates in add
+ * (NULL: none) merged in (a renewed or revoked copy of a served key
+ * replaces its signatures, a new key joins), each reduced to the user ID
+ * for address. 0 or an exit status, having said why. */
+int entry_bundle_edit(const struct buf *bundle, const struct pgp_fpr *drop, const struct buf *add,
+		      const char *address, struct buf *out);
 
 struct entry_change {
 	const char *address;

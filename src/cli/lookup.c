@@ -102,22 +102,27 @@ static int unusable(pgp_ctx *scratch, const char *address)
 	return EX_DATAERR;
 }
 
-/* Reduces what was served to the usable certificate for address, binary. */
-static int served_cert(const char *address, const struct buf *served, struct buf *cert,
-		       struct pgp_fpr *ret_fpr)
+/* The usable keys served for address (one per device of its owner),
+ * newest first. */
+static int served_keys(const char *address, const struct buf *served, struct lookup_info *ret)
 {
 	pgp_ctx *scratch = NULL;
+	struct pgp_fpr all[PINS_KEYS_MAX];
+	size_t n = 0;
 	int st = EX_DATAERR;
+	ret->nfpr = 0;
 	if (pgp_ctx_new(&scratch) < 0)
 		return EX_SOFTWARE;
-	if (pgp_import(scratch, served->data, served->len, PGP_IMPORT_PUBLIC, NULL) < 0)
+	if (pgp_import(scratch, served->data, served->len, PGP_IMPORT_PUBLIC, NULL) < 0 ||
+	    pgp_keys_for_address(scratch, address, all, PINS_KEYS_MAX, &n) < 0) {
 		cli_error("the directory's answer for %s is not an OpenPGP certificate", address);
-	else if (pgp_find_by_address(scratch, address, false, ret_fpr) < 0)
-		st = unusable(scratch, address);
-	else if (pgp_export_for_address(scratch, ret_fpr, address, false, cert) < 0)
-		st = EX_SOFTWARE;
-	else
-		st = 0;
+		goto done;
+	}
+	for (size_t i = 0; i < n && i < PINS_KEYS_MAX; i++)
+		if (pgp_key_usable_for(scratch, &all[i], address))
+			ret->fpr[ret->nfpr++] = all[i];
+	st = ret->nfpr > 0 ? 0 : unusable(scratch, address);
+done:
 	pgp_ctx_free(scratch);
 	return st;
 }
@@ -126,7 +131,7 @@ static int served_cert(const char *address, const struct buf *served, struct buf
  * shows it to us: the statement's signature is checked with our key store,
  * which holds the key we pinned (the new certificates are not imported
  * yet). */
-static void change_story(struct cli *c, const struct buf *auth, const struct pgp_fpr *pinned,
+static void change_story(struct cli *c, const struct buf *auth, const struct pin *pinned,
 			 char *out, size_t n)
 {
 	struct kt_authorization au;
@@ -138,12 +143,12 @@ static void change_story(struct cli *c, const struct buf *auth, const struct pgp
 	} else if (au.update.authority == KT_BY_TOKEN) {
 		snprintf(out, n, "changed by the domain's administrator (a reset with a one-time "
 				 "token): the key you had, %s, did not authorize it; its owner's "
-				 "monitor shows the reset", pinned->hex);
+				 "monitor shows the reset", pinned->fpr[0].hex);
 	} else if (pgp_verify_detached(c->ctx, au.statement, au.statement_len, au.sig, au.sig_len,
-				       &signer) == 0 && strcmp(signer.hex, pinned->hex) == 0) {
+				       &signer) == 0 && pins_has(pinned, &signer)) {
 		snprintf(out, n, "changed by its owner: the change (version %llu) is signed by the key "
 				 "you had pinned, %s", (unsigned long long)au.update.version,
-			 pinned->hex);
+			 signer.hex);
 	} else {
 		snprintf(out, n, "changed: the domain says its owner authorized it with a key you have "
 				 "not seen (version %llu); its owner's monitor would see a change they "
@@ -151,17 +156,26 @@ static void change_story(struct cli *c, const struct buf *auth, const struct pgp
 	}
 }
 
-/* A pinned address must keep its key, unless the transparency log proves
+/* Whether the keys found are exactly the keys pinned. */
+static bool same_keys(const struct pin *pinned, const struct lookup_info *found)
+{
+	if (pinned->n != found->nfpr)
+		return false;
+	for (size_t i = 0; i < found->nfpr; i++)
+		if (!pins_has(pinned, &found->fpr[i]))
+			return false;
+	return true;
+}
+
+/* A pinned address must keep its keys, unless the transparency log proves
  * the change (proven): then the owner's monitor is what guards it, and the
  * change's authorization says who made it. */
-static int check_pin(struct cli *c, const struct pins *pins, const char *address,
-		     const struct pgp_fpr *fpr, const struct served *sv, bool accept,
-		     struct lookup_info *ret)
+static int check_pin(struct cli *c, const struct pin *pinned, const char *address,
+		     const struct served *sv, bool accept, struct lookup_info *ret)
 {
-	const struct pgp_fpr *pinned = pins_get(pins, address);
 	snprintf(ret->pin_state, sizeof(ret->pin_state), "%s",
 		 pinned == NULL ? "new: pinned on first use" : "matches the pinned key");
-	if (pinned == NULL || strcmp(pinned->hex, fpr->hex) == 0)
+	if (pinned == NULL || same_keys(pinned, ret))
 		return 0;
 	if (sv->proven) {
 		change_story(c, &sv->auth, pinned, ret->pin_state, sizeof(ret->pin_state));
@@ -172,22 +186,26 @@ static int check_pin(struct cli *c, const struct pins *pins, const char *address
 			 "changed: the new key replaces the pinned one, as you asked");
 		return 0;
 	}
-	cli_error("the key for %s has changed!\n  pinned:  %s\n  now:     %s\n"
+	cli_error("the key for %s has changed!\n  pinned:  %s%s\n  now:     %s%s\n"
 		  "Someone may be impersonating %s. If you know the change is genuine (ask them by "
 		  "another way), accept it with:\n  sealmail lookup --accept-new-key %s",
-		  address, pinned->hex, fpr->hex, address, address);
+		  address, pinned->fpr[0].hex, pinned->n > 1 ? " (and more)" : "", ret->fpr[0].hex,
+		  ret->nfpr > 1 ? " (and more)" : "", address, address);
 	return EX_NOPERM;
 }
 
-/* Adds what the old pinned key's revocation says, once it is imported. */
-static void note_revoked_pin(struct cli *c, const struct pgp_fpr *pinned, struct lookup_info *ret)
+/* Adds what a formerly pinned key's revocation says, once it is imported. */
+static void note_revoked_pin(struct cli *c, const struct pin *pinned, struct lookup_info *ret)
 {
 	struct pgp_key_state ks;
 	size_t len = strlen(ret->pin_state);
-	if (pinned == NULL || pgp_key_state(c->ctx, pinned, &ks) < 0 || !ks.revoked)
+	for (size_t i = 0; pinned != NULL && i < pinned->n; i++) {
+		if (pgp_key_state(c->ctx, &pinned->fpr[i], &ks) < 0 || !ks.revoked)
+			continue;
+		snprintf(ret->pin_state + len, sizeof(ret->pin_state) - len,
+			 "; the old key is revoked (%s)", ks.reason[0] ? ks.reason : "no reason given");
 		return;
-	snprintf(ret->pin_state + len, sizeof(ret->pin_state) - len,
-		 "; the old key is revoked (%s)", ks.reason[0] ? ks.reason : "no reason given");
+	}
 }
 
 /* Every certificate served for address, each reduced to its user ID for
@@ -204,26 +222,23 @@ static void import_served(struct cli *c, const char *address, const struct serve
 	buf_free(&reduced);
 }
 
-static int keep(struct cli *c, const char *address, const struct buf *cert,
-		const struct pgp_fpr *fpr, const struct served *sv, bool accept,
+static int keep(struct cli *c, const char *address, const struct served *sv, bool accept,
 		struct lookup_info *ret)
 {
 	struct pins pins;
-	struct pgp_fpr pinned = {{0}};
+	struct pin pinned = {.n = 0};
 	if (pins_load(c->home, &pins) < 0) {
 		cli_error("cannot read %s/%s", c->home, PINS_FILE);
 		return EX_IOERR;
 	}
 	if (pins_get(&pins, address) != NULL)
 		pinned = *pins_get(&pins, address);
-	int st = check_pin(c, &pins, address, fpr, sv, accept, ret);
-	if (st == 0 && pgp_import(c->ctx, cert->data, cert->len, PGP_IMPORT_PUBLIC, NULL) < 0)
-		st = EX_SOFTWARE;
+	int st = check_pin(c, pinned.n ? &pinned : NULL, address, sv, accept, ret);
 	if (st == 0)
 		import_served(c, address, sv);
 	if (st == 0)
-		note_revoked_pin(c, pinned.hex[0] ? &pinned : NULL, ret);
-	if (st == 0 && pins_set(&pins, address, fpr) < 0)
+		note_revoked_pin(c, pinned.n ? &pinned : NULL, ret);
+	if (st == 0 && pins_set(&pins, address, ret->fpr, ret->nfpr) < 0)
 		st = EX_SOFTWARE;
 	if (st == 0)
 		st = cli_save(c);
@@ -234,7 +249,6 @@ static int keep(struct cli *c, const char *address, const struct buf *cert,
 	pins_free(&pins);
 	return st;
 }
-
 
 /* The served certificates: from the verified lookup proof (with the
  * version's authorization), or from WKD when the domain has no
@@ -287,25 +301,19 @@ int lookup_address(struct cli *c, const char *address, bool accept, struct looku
 		return EX_USAGE;
 	}
 	struct served sv;
-	struct buf cert;
-	struct pgp_fpr fpr;
 	buf_init(&sv.all, LOOKUP_MAX);
 	buf_init(&sv.auth, KT_AUTH_MAX);
-	buf_init(&cert, LOOKUP_MAX);
 	int st = find_served(c, &a, address, &sv, ret);
 	if (st == 0)
-		st = served_cert(address, &sv.all, &cert, &fpr);
+		st = served_keys(address, &sv.all, ret);
 	if (st == EX_NOUSER && sv.all.len > 0) {
 		import_served(c, address, &sv);
 		(void)cli_save(c);
 	}
 	if (st == 0)
-		st = keep(c, address, &cert, &fpr, &sv, accept, ret);
-	if (st == 0)
-		ret->fpr = fpr;
+		st = keep(c, address, &sv, accept, ret);
 	buf_free(&sv.all);
 	buf_free(&sv.auth);
-	buf_free(&cert);
 	return st;
 }
 
@@ -339,9 +347,13 @@ int cmd_lookup(int argc, char **argv)
 	int st = cli_open(&c);
 	if (st == 0)
 		st = lookup_address(&c, address, accept, &info);
-	if (st == 0)
-		printf("%s\n  fingerprint %s\n  source      %s\n  proof       %s\n  pin         %s\n",
-		       address, info.fpr.hex, info.source, info.proof, info.pin_state);
+	if (st == 0) {
+		printf("%s\n", address);
+		for (size_t i = 0; i < info.nfpr; i++)
+			printf("  fingerprint %s\n", info.fpr[i].hex);
+		printf("  source      %s\n  proof       %s\n  pin         %s\n", info.source,
+		       info.proof, info.pin_state);
+	}
 	cli_close(&c);
 	return st;
 }

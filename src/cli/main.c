@@ -22,6 +22,7 @@ static const struct verb verbs[] = {
 	{"rotate", cmd_rotate, "rotate ADDRESS          replace your key, signed by the one served now"},
 	{"revoke", cmd_revoke, "revoke ADDRESS [--reason R] [--replace]  revoke your key (and serve a new one)"},
 	{"renew", cmd_renew, "renew ADDRESS [--days N]  move your key's expiry and publish it"},
+	{"device", cmd_device, "device list|add|remove|join ADDRESS ...  one key per device for your address"},
 	{"backup", cmd_backup, "backup [-o FILE]        your whole key store, protected by a passphrase"},
 	{"restore", cmd_restore, "restore FILE            bring a backup back into an empty key store"},
 	{"lookup", cmd_lookup, "lookup [--accept-new-key] ADDRESS  find, check and pin ADDRESS's key"},

@@ -115,11 +115,12 @@ static int judge_present(struct cli *c, const char *address, const struct kt_loo
 static int monitor_one(struct cli *c, const char *address)
 {
 	struct kt_lookup kl;
-	uint64_t want = 0;
-	if (kt_own_version(c, address, &want) < 0) {
+	struct kt_own own;
+	if (kt_own_load(c, address, &own) < 0) {
 		cli_error("cannot read %s/kt-own for %s", c->home, address);
 		return EX_DATAERR;
 	}
+	uint64_t want = own.version;
 	if (want == 0 && !has_own_key(c, address)) {
 		cli_error("you have no key for %s; monitor checks your own addresses", address);
 		return EX_NOUSER;

@@ -22,16 +22,20 @@ static int publish(struct cli *c, const char *address, const char *token, unsign
 {
 	struct entry_now now;
 	struct pgp_fpr fpr;
-	struct buf bundle;
+	struct buf bundle, mine, none;
 	if (pgp_find_by_address(c->ctx, address, true, &fpr) < 0) {
 		cli_error("you have no key for %s; create one with: sealmail keygen %s", address,
 			  address);
 		return EX_NOUSER;
 	}
 	buf_init(&bundle, 1u << 20);
+	buf_init(&mine, 1u << 20);
+	buf_init(&none, 1);
 	int st = entry_lookup(c, address, &now);
-	if (st == 0)
-		st = entry_bundle(c->ctx, &fpr, 1, address, &bundle);
+	if (st == 0 && pgp_export_public(c->ctx, &fpr, false, &mine) < 0)
+		st = EX_SOFTWARE;
+	if (st == 0) /* a token publication starts the entry anew: this key alone */
+		st = entry_bundle_edit(&none, NULL, &mine, address, &bundle);
 	if (st == 0 && now.counter > 0)
 		printf("%s has version %llu already: publishing with a token replaces it (a reset)\n",
 		       address, (unsigned long long)now.counter);
@@ -42,6 +46,7 @@ static int publish(struct cli *c, const char *address, const char *token, unsign
 		st = entry_wait(c, &ch, now.counter + 1);
 	entry_free(&now);
 	buf_free(&bundle);
+	buf_free(&mine);
 	return st;
 }
 

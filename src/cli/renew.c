@@ -22,43 +22,22 @@ static int renew_usage(void)
 	return EX_USAGE;
 }
 
-/* The bundle served now with key's renewed certificate merged in, so the
- * other certificates served (a revoked predecessor) stay. */
-static int renewed_bundle(struct cli *c, const struct entry_now *now, const struct pgp_fpr *key,
-			  const char *address, struct buf *out)
-{
-	pgp_ctx *scratch = NULL;
-	struct buf mine, all;
-	int st = EX_SOFTWARE;
-	buf_init(&mine, 1u << 20);
-	buf_init(&all, 4u << 20);
-	if (pgp_ctx_new(&scratch) < 0 || pgp_export_public(c->ctx, key, false, &mine) < 0 ||
-	    pgp_import(scratch, now->bundle.data, now->bundle.len, PGP_IMPORT_PUBLIC, NULL) < 0 ||
-	    pgp_import(scratch, mine.data, mine.len, PGP_IMPORT_PUBLIC, NULL) < 0 ||
-	    pgp_export_all_public(scratch, &all) < 0 ||
-	    pgp_bundle_for_address(all.data, all.len, address, out, NULL, NULL) < 0)
-		cli_error("cannot make the renewed certificates of %s", address);
-	else
-		st = 0;
-	pgp_ctx_free(scratch);
-	buf_free(&mine);
-	buf_free(&all);
-	return st;
-}
-
 static int renew(struct cli *c, const char *address, unsigned days, unsigned wait)
 {
 	struct entry_now now;
 	struct pgp_fpr key;
-	struct buf bundle;
+	struct buf bundle, mine;
 	buf_init(&bundle, 1u << 20);
+	buf_init(&mine, 1u << 20);
 	int st = entry_owned(c, address, &now, &key);
 	if (st == 0 && pgp_renew(c->ctx, &key, days * 86400u) < 0) {
 		cli_error("cannot renew %s (an expired key cannot sign its renewal)", key.hex);
 		st = EX_SOFTWARE;
 	}
-	if (st == 0)
-		st = renewed_bundle(c, &now, &key, address, &bundle);
+	if (st == 0 && pgp_export_public(c->ctx, &key, false, &mine) < 0)
+		st = EX_SOFTWARE;
+	if (st == 0) /* merged in: the other keys served (devices, a revoked predecessor) stay */
+		st = entry_bundle_edit(&now.bundle, NULL, &mine, address, &bundle);
 	struct entry_change ch = {address, NULL, &bundle, &key, wait, "renewed"};
 	if (st == 0)
 		st = entry_submit(c, &now, &ch);
@@ -71,6 +50,7 @@ static int renew(struct cli *c, const char *address, unsigned days, unsigned wai
 	}
 	entry_free(&now);
 	buf_free(&bundle);
+	buf_free(&mine);
 	return st;
 }
 

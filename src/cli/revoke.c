@@ -4,7 +4,8 @@
  * the key itself while it is still valid. With --replace a new key is
  * made and served next to the revoked one (reason "superseded" unless
  * told otherwise); without, the address has no usable key until the
- * administrator's reset. Senders then refuse the revoked key. */
+ * administrator's reset (unless the user's other devices have theirs).
+ * Senders then refuse the revoked key. */
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -51,23 +52,22 @@ static int revoked_cert(struct cli *c, const struct pgp_fpr *key, const struct r
 	return st;
 }
 
-/* The revoked certificate, and the new key's when there is one. */
-static int revoke_bundle(struct cli *c, const char *address, const struct pgp_fpr *key,
-			 const struct pgp_fpr *new, const struct revoke_opts *o,
-			 struct buf *revoked, struct buf *out)
+/* What is served now with key revoked, and the new key's certificate
+ * when there is one; the user's other devices stay. */
+static int revoke_bundle(struct cli *c, const char *address, const struct entry_now *now,
+			 const struct pgp_fpr *key, const struct pgp_fpr *new,
+			 const struct revoke_opts *o, struct buf *revoked, struct buf *out)
 {
-	struct buf all;
-	buf_init(&all, 2u << 20);
+	struct buf add;
+	buf_init(&add, 2u << 20);
 	int st = revoked_cert(c, key, o, revoked);
-	if (st == 0 && buf_append(&all, revoked->data, revoked->len) < 0)
+	if (st == 0 && buf_append(&add, revoked->data, revoked->len) < 0)
 		st = EX_SOFTWARE;
-	if (st == 0 && new != NULL && pgp_export_public(c->ctx, new, false, &all) < 0)
+	if (st == 0 && new != NULL && pgp_export_public(c->ctx, new, false, &add) < 0)
 		st = EX_SOFTWARE;
-	if (st == 0 && pgp_bundle_for_address(all.data, all.len, address, out, NULL, NULL) < 0) {
-		cli_error("cannot make the certificates to publish for %s", address);
-		st = EX_SOFTWARE;
-	}
-	buf_free(&all);
+	if (st == 0)
+		st = entry_bundle_edit(&now->bundle, NULL, &add, address, out);
+	buf_free(&add);
 	return st;
 }
 
@@ -94,7 +94,8 @@ static int revoke(struct cli *c, const char *address, const struct revoke_opts *
 		st = EX_SOFTWARE;
 	}
 	if (st == 0)
-		st = revoke_bundle(c, address, &key, o->replace ? &new : NULL, o, &revoked, &bundle);
+		st = revoke_bundle(c, address, &now, &key, o->replace ? &new : NULL, o, &revoked,
+				   &bundle);
 	struct entry_change ch = {address, NULL, &bundle, &key, o->wait, "revoked"};
 	if (st == 0)
 		st = entry_submit(c, &now, &ch);

@@ -1,8 +1,9 @@
 /* sealmail rotate ADDRESS [--wait SECONDS]: a new key for address,
  * published as the next version of the user's entry and signed by the key
  * served now, so correspondents see the change authorized by the key they
- * had. The old secret key stays in the key store: older mail still reads. */
-#include <getopt.h>
+ * had. Only this device's key is replaced: the keys of the user's other
+ * devices stay served. The old secret key stays in the key store: older
+ * mail still reads. */
 #include <stdio.h>
 
 #include "cli.h"
@@ -30,8 +31,9 @@ static int rotate(struct cli *c, const char *address, unsigned wait)
 {
 	struct entry_now now;
 	struct pgp_fpr old, new;
-	struct buf bundle;
+	struct buf bundle, add;
 	buf_init(&bundle, 1u << 20);
+	buf_init(&add, 1u << 20);
 	int st = entry_owned(c, address, &now, &old);
 	if (st == 0 && pgp_keygen(c->ctx, address, &new) < 0) {
 		cli_error("key generation failed");
@@ -40,7 +42,9 @@ static int rotate(struct cli *c, const char *address, unsigned wait)
 	/* the new secret key is on disk before anyone can encrypt to it */
 	if (st == 0 && (st = cli_save(c)) == 0) {
 		struct entry_change ch = {address, NULL, &bundle, &old, wait, "rotated"};
-		st = entry_bundle(c->ctx, &new, 1, address, &bundle);
+		st = pgp_export_public(c->ctx, &new, false, &add) < 0 ? EX_SOFTWARE : 0;
+		if (st == 0)
+			st = entry_bundle_edit(&now.bundle, &old, &add, address, &bundle);
 		if (st == 0)
 			st = entry_submit(c, &now, &ch);
 		if (st != 0) {
@@ -53,20 +57,15 @@ static int rotate(struct cli *c, const char *address, unsigned wait)
 	}
 	entry_free(&now);
 	buf_free(&bundle);
+	buf_free(&add);
 	return st;
 }
 
 int cmd_rotate(int argc, char **argv)
 {
-	static const struct option opts[] = {{"wait", required_argument, NULL, 'w'}, {0, 0, 0, 0}};
 	struct wkd_address a;
-	long wait = ENTRY_WAIT_DEFAULT;
-	int o;
-	optind = 1;
-	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1)
-		if (o != 'w' || (wait = cli_parse_wait(optarg)) < 0)
-			return rotate_usage();
-	if (optind != argc - 1)
+	long wait = cli_wait_option(argc, argv, ENTRY_WAIT_DEFAULT);
+	if (wait < 0 || optind != argc - 1)
 		return rotate_usage();
 	if (wkd_address_parse(argv[optind], &a) < 0) {
 		cli_error("'%s' is not an email address", argv[optind]);

@@ -20,7 +20,7 @@ static void why_missing(struct cli *c, const char *address)
 	const struct pgp_fpr *key = NULL;
 	if (pins_load(c->home, &pins) == 0) {
 		if (pins_get(&pins, address) != NULL) {
-			f = *pins_get(&pins, address);
+			f = pins_get(&pins, address)->fpr[0];
 			key = &f;
 		}
 		pins_free(&pins);

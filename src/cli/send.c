@@ -116,7 +116,7 @@ static int key_ensure(struct cli *c, const char *address)
 		return 0;
 	int st = lookup_address(c, address, false, &info);
 	if (st == 0)
-		fprintf(cli_stderr(), "%s: key %s from %s (%s)\n", address, info.fpr.hex, info.source,
+		fprintf(cli_stderr(), "%s: key %s from %s (%s)\n", address, info.fpr[0].hex, info.source,
 			info.pin_state);
 	return st == 0 || st == EX_NOPERM ? st : EX_NOUSER;
 }

@@ -221,44 +221,63 @@ static int own_name(const char *address, char ret[KT_ADDRESS_MAX])
 	return kt_canonical_address(address, ret);
 }
 
-/* "version N", or "changes N" as written before versions were signed (one
- * change per epoch then, so the same number). */
-int kt_own_version(const struct cli *c, const char *address, uint64_t *ret)
+/* The first line after the magic: "version N", or "changes N" as written
+ * before versions were signed (one change per epoch then, so the same
+ * number); then one "device FPR" line per key of the owner's other devices. */
+static int own_parse(const char *text, struct kt_own *ret)
+{
+	unsigned long long n = 0;
+	char tail;
+	memset(ret, 0, sizeof(*ret));
+	if (strncmp(text, OWN_MAGIC, strlen(OWN_MAGIC)) != 0)
+		return SM_EPARSE;
+	text += strlen(OWN_MAGIC);
+	if ((sscanf(text, "version %llu%c", &n, &tail) != 2 &&
+	     sscanf(text, "changes %llu%c", &n, &tail) != 2) || tail != '\n')
+		return SM_EPARSE;
+	ret->version = n;
+	for (const char *l = strchr(text, '\n') + 1; *l != 0; l = strchr(l, '\n') + 1) {
+		struct pgp_fpr f;
+		if (strncmp(l, "device ", 7) != 0 || strlen(l) < 7 + PGP_FPR_HEX + 1 ||
+		    l[7 + PGP_FPR_HEX] != '\n' || ret->ndevices == PINS_KEYS_MAX)
+			return SM_EPARSE;
+		memcpy(f.hex, l + 7, PGP_FPR_HEX);
+		f.hex[PGP_FPR_HEX] = 0;
+		ret->devices[ret->ndevices++] = f;
+	}
+	return 0;
+}
+
+int kt_own_load(const struct cli *c, const char *address, struct kt_own *ret)
 {
 	char name[KT_ADDRESS_MAX];
 	struct buf b;
-	unsigned long long n = 0;
-	char tail;
 	if (own_name(address, name) < 0)
 		return SM_EINVAL;
 	buf_init(&b, STATE_MAX);
 	int r = read_home_file(c->home, "kt-own", name, &b);
 	if (r == 0 && buf_append(&b, "", 1) < 0)
 		r = SM_ENOMEM;
-	const char *text = r == 0 ? (const char *)b.data : "";
-	if (r == 0 && (strncmp(text, OWN_MAGIC, strlen(OWN_MAGIC)) != 0 ||
-		       (sscanf(text + strlen(OWN_MAGIC), "version %llu%c", &n, &tail) != 2 &&
-			sscanf(text + strlen(OWN_MAGIC), "changes %llu%c", &n, &tail) != 2) ||
-		       tail != '\n'))
-		r = SM_EPARSE;
+	if (r == 0)
+		r = own_parse((const char *)b.data, ret);
 	buf_free(&b);
 	if (r == SM_ENOTFOUND) {
-		*ret = 0;
+		memset(ret, 0, sizeof(*ret));
 		return 0;
 	}
-	if (r == 0)
-		*ret = n;
 	return r;
 }
 
-int kt_own_set(const struct cli *c, const char *address, uint64_t version)
+int kt_own_save(const struct cli *c, const char *address, const struct kt_own *own)
 {
 	char name[KT_ADDRESS_MAX];
 	struct buf b;
-	if (own_name(address, name) < 0)
+	if (own_name(address, name) < 0 || own->ndevices > PINS_KEYS_MAX)
 		return SM_EINVAL;
 	buf_init(&b, STATE_MAX);
-	int r = buf_appendf(&b, OWN_MAGIC "version %llu\n", (unsigned long long)version);
+	int r = buf_appendf(&b, OWN_MAGIC "version %llu\n", (unsigned long long)own->version);
+	for (size_t i = 0; r == 0 && i < own->ndevices; i++)
+		r = buf_appendf(&b, "device %s\n", own->devices[i].hex);
 	if (r == 0)
 		r = write_home_file(c->home, "kt-own", name, &b);
 	buf_free(&b);

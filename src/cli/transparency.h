@@ -7,7 +7,9 @@
  *                                 and its log key (kt_state, kt_proof.h)
  *   $SEALMAIL_HOME/kt-own/<addr>  for the user's own addresses: the last
  *                                 version of their entry they authorized
- *                                 (the monitor's expectation)
+ *                                 (the monitor's expectation), and the keys
+ *                                 of their other devices, whose changes are
+ *                                 theirs too
  *
  * Every state file is replaced atomically, and only after a proof held. */
 #ifndef SEALMAIL_CLI_TRANSPARENCY_H
@@ -37,9 +39,15 @@ struct kt_lookup {
 int kt_lookup(struct cli *c, const char *address, struct kt_lookup *ret);
 void kt_lookup_free(struct kt_lookup *l);
 
-/* The last version of address's entry the user authorized (0 if none). */
-int kt_own_version(const struct cli *c, const char *address, uint64_t *ret);
-/* Records that the user authorized version of address's entry. */
-int kt_own_set(const struct cli *c, const char *address, uint64_t version);
+/* What the user keeps about their own entry for an address. */
+struct kt_own {
+	uint64_t version;                      /* the last they authorized; 0: none */
+	struct pgp_fpr devices[PINS_KEYS_MAX]; /* their other devices' keys */
+	size_t ndevices;
+};
+
+/* Loads (nothing recorded: all zero) and saves kt-own/<address>. */
+int kt_own_load(const struct cli *c, const char *address, struct kt_own *ret);
+int kt_own_save(const struct cli *c, const char *address, const struct kt_own *own);
 
 #endif

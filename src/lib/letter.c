@@ -3,29 +3,35 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The key to encrypt to for address: the pinned one, if pins has one and
- * it is still usable (a pinned key that was revoked or expired is not
- * replaced by an older key for the address); else the newest usable. */
-static int recipient_key(pgp_ctx *ctx, const struct pins *pins, const char *address,
-			 struct pgp_fpr *ret)
+/* The keys to encrypt to for address: the pinned ones (one per device of
+ * its owner) that are still usable, if pins has any (a pinned key that was
+ * revoked or expired is never replaced by an older key for the address);
+ * else the newest usable one. SM_ENOTFOUND if there is none. */
+static int recipient_keys(pgp_ctx *ctx, const struct pins *pins, const char *address,
+			  struct pgp_fpr ret[PINS_KEYS_MAX], size_t *ret_n)
 {
-	const struct pgp_fpr *pinned = pins != NULL ? pins_get(pins, address) : NULL;
-	if (pinned == NULL)
-		return pgp_find_by_address(ctx, address, false, ret);
-	if (!pgp_key_usable_for(ctx, pinned, address))
-		return SM_ENOTFOUND;
-	*ret = *pinned;
-	return 0;
+	const struct pin *pin = pins != NULL ? pins_get(pins, address) : NULL;
+	*ret_n = 0;
+	if (pin == NULL) {
+		int r = pgp_find_by_address(ctx, address, false, &ret[0]);
+		*ret_n = r == 0;
+		return r;
+	}
+	for (size_t i = 0; i < pin->n; i++)
+		if (pgp_key_usable_for(ctx, &pin->fpr[i], address))
+			ret[(*ret_n)++] = pin->fpr[i];
+	return *ret_n > 0 ? 0 : SM_ENOTFOUND;
 }
 
-/* Looks up a certificate for every address in list; appends the ones
- * without one to missing and the found ones to rcpts. */
+/* Looks up the keys of every address in list; appends the addresses
+ * without one to missing and the keys found to rcpts. */
 static int collect_rcpts(pgp_ctx *ctx, const struct pins *pins, const struct mime_addr_list *list,
 			 bool hidden, struct pgp_recipient *rcpts, size_t *n, struct buf *missing)
 {
 	for (size_t i = 0; i < list->n; i++) {
-		struct pgp_fpr fpr;
-		int r = recipient_key(ctx, pins, list->addrs[i], &fpr);
+		struct pgp_fpr fpr[PINS_KEYS_MAX];
+		size_t k = 0;
+		int r = recipient_keys(ctx, pins, list->addrs[i], fpr, &k);
 		if (r == SM_ENOTFOUND) {
 			r = buf_appendf(missing, "%s\n", list->addrs[i]);
 			if (r < 0)
@@ -34,9 +40,11 @@ static int collect_rcpts(pgp_ctx *ctx, const struct pins *pins, const struct mim
 		}
 		if (r < 0)
 			return r;
-		rcpts[*n].fpr = fpr;
-		rcpts[*n].hidden = hidden;
-		(*n)++;
+		for (size_t j = 0; j < k; j++) {
+			rcpts[*n].fpr = fpr[j];
+			rcpts[*n].hidden = hidden;
+			(*n)++;
+		}
 	}
 	return 0;
 }
@@ -44,7 +52,7 @@ static int collect_rcpts(pgp_ctx *ctx, const struct pins *pins, const struct mim
 static int encrypt_letter(pgp_ctx *ctx, const struct pins *pins, const struct mime_letter *l,
 			  const struct pgp_fpr *signer, struct buf *out, struct buf *missing)
 {
-	size_t n = 0, cap = l->to_cc.n + l->bcc.n + 1;
+	size_t n = 0, cap = (l->to_cc.n + l->bcc.n) * PINS_KEYS_MAX + 1;
 	struct pgp_recipient *rcpts = calloc(cap, sizeof(*rcpts));
 	struct buf armored;
 	buf_init(&armored, LETTER_MAX);

@@ -42,9 +42,9 @@ lea_writes() {
 	SEALMAIL_HOME=$LEA "$SEALMAIL" lookup luke@jedi.test >"$T/lookup-$1.out" 2>&1 || return 1
 	letter "$1" | sm "$LEA" seal >"$T/letter-$1.eml"
 }
-export -f letter recipients lea_writes sm armor_of new_gpg_home
-export LEA LUKE T SEALMAIL
 reads() { sm "$1" read "$2" >"$T/read.out" 2>&1; local st=$?; grep -q "Help me, Luke ($3)" "$T/read.out" && return 0; echo "read status $st:"; cat "$T/read.out"; return 1; }
+export -f letter recipients lea_writes sm armor_of new_gpg_home reads
+export LEA LUKE T SEALMAIL
 
 TOKEN=$(D user add luke@jedi.test | awk '/^publish token/ { print $NF }')
 ok "Luke publishes: version 1, signed by his key" bash -c \
@@ -161,6 +161,34 @@ ok "the new laptop's monitor: version 7 is Luke's" bash -c \
 ok "the old laptop's monitor alerts: a reset it did not make (exit 1)" bash -c \
 	"st=0; SEALMAIL_HOME=$LUKE '$SEALMAIL' monitor luke@jedi.test >'$T/mon-old.out' 2>&1 || st=\$?; cat '$T/mon-old.out'; [ \$st = 1 ] && grep -q 'a reset' '$T/mon-old.out'"
 ok "the old token is spent: publishing with it again is refused (exit 77)" status_is 77 sm "$LUKE2" publish luke@jedi.test --token "$TOKEN" --wait 0
+
+# ---- several devices: Luke's new laptop adds his phone ----
+PHONE=$T/luke-phone
+sm "$PHONE" keygen luke@jedi.test >/dev/null
+sm "$PHONE" import "$T/lea.asc" >/dev/null
+sm "$PHONE" export luke@jedi.test >"$T/phone.asc"
+LAPTOP_KEY=$(fpr "$LUKE2")
+PHONE_KEY=$(fpr "$PHONE")
+ok "the laptop adds the phone's key: version 8, signed by the laptop" bash -c \
+	"SEALMAIL_HOME=$LUKE2 '$SEALMAIL' device add luke@jedi.test '$T/phone.asc' >'$T/dev.out' 2>&1 && grep -q '^device added: version 8 of luke@jedi.test' '$T/dev.out'"
+ok "Lea's lookup shows both keys, added by the key she had" bash -c \
+	"lea_writes 8 && grep -q 'fingerprint $LAPTOP_KEY' '$T/lookup-8.out' && grep -q 'fingerprint $PHONE_KEY' '$T/lookup-8.out' && grep -q 'changed by its owner: the change (version 8) is signed by the key you had pinned, $LAPTOP_KEY' '$T/lookup-8.out'"
+ok "letter 8 is encrypted to both devices (and Lea): three keys" test "$(recipients "$T/letter-8.eml" | wc -l)" = 3
+ok "the laptop reads letter 8" reads "$LUKE2" "$T/letter-8.eml" 8
+ok "the phone reads letter 8" reads "$PHONE" "$T/letter-8.eml" 8
+ok "the phone joins: the laptop's key is another of its own devices" bash -c \
+	"SEALMAIL_HOME=$PHONE '$SEALMAIL' device join luke@jedi.test | grep -q '^joined: luke@jedi.test is served with 1 other device key(s) (version 8, added by $LAPTOP_KEY)'"
+ok "the phone's monitor takes the laptop's change as Luke's" bash -c \
+	"SEALMAIL_HOME=$PHONE '$SEALMAIL' monitor luke@jedi.test | grep -q '^ok luke@jedi.test: version 8 (epoch [0-9]*) is yours, signed by $LAPTOP_KEY'"
+ok "device list names both, and which is this device" bash -c \
+	"SEALMAIL_HOME=$LUKE2 '$SEALMAIL' device list luke@jedi.test >'$T/list.out'; cat '$T/list.out'; grep -q '$LAPTOP_KEY  usable, this device' '$T/list.out' && grep -q '$PHONE_KEY  usable, another of your devices' '$T/list.out'"
+ok "adding the same key again is refused: exit 65" status_is 65 sm "$LUKE2" device add luke@jedi.test "$T/phone.asc" --wait 0
+ok "the laptop removes the phone (lost): version 9" bash -c \
+	"SEALMAIL_HOME=$LUKE2 '$SEALMAIL' device remove luke@jedi.test $PHONE_KEY >'$T/rm.out' 2>&1 && grep -q '^device removed: version 9' '$T/rm.out'"
+ok "Lea's next letter goes to the laptop only" bash -c \
+	"lea_writes 9 && ! grep -q '$PHONE_KEY' '$T/lookup-9.out' && [ \$(recipients '$T/letter-9.eml' | wc -l) = 2 ]"
+ok "the phone can no longer read what Lea writes" bash -c "! reads '$PHONE' '$T/letter-9.eml' 9"
+ok "the last key cannot be removed: revoke it instead (exit 65)" status_is 65 sm "$LUKE2" device remove luke@jedi.test "$LAPTOP_KEY" --wait 0
 
 kill "$DPID" 2>/dev/null
 wait 2>/dev/null
