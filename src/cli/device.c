@@ -11,6 +11,7 @@
  * join records the other devices' keys in kt-own, so that the new
  * device's monitor takes their changes as the owner's own. */
 #include <stdio.h>
+#include <unistd.h>
 #include <string.h>
 
 #include "cli.h"

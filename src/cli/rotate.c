@@ -5,6 +5,7 @@
  * devices stay served. The old secret key stays in the key store: older
  * mail still reads. */
 #include <stdio.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "entry.h"
