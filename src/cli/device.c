@@ -119,6 +119,8 @@ static int device_change(struct cli *c, const struct entry_now *now, const struc
 	int st = entry_submit(c, now, ch);
 	if (st == 0)
 		st = own_devices_edit(c, ch->address, dev, add);
+	if (st == 0 && add)
+		st = cli_save(c);
 	if (st != 0)
 		return st;
 	if (add)
@@ -147,6 +149,9 @@ static int device_add(struct cli *c, const char *address, const char *file, unsi
 	}
 	if (st == 0)
 		st = entry_bundle_edit(&now.bundle, NULL, &cert, address, &bundle);
+	/* the new device's certificate is kept: its signatures are the user's */
+	if (st == 0 && pgp_import(c->ctx, cert.data, cert.len, PGP_IMPORT_PUBLIC, NULL) < 0)
+		st = EX_SOFTWARE;
 	struct entry_change ch = {address, NULL, &bundle, &key, wait, "device added"};
 	if (st == 0)
 		st = device_change(c, &now, &ch, &dev, true);
@@ -207,9 +212,7 @@ static int added_by(const struct entry_now *now, const char *address, struct pgp
 static int device_join(struct cli *c, const char *address)
 {
 	struct entry_now now;
-	struct pgp_fpr keys[PINS_KEYS_MAX], signer;
-	struct kt_own own;
-	pgp_ctx *ctx = NULL;
+	struct pgp_fpr signer;
 	size_t n = 0;
 	int st = entry_lookup(c, address, &now);
 	if (st == 0 && !entry_serves_ours(c->ctx, address, now.bundle.data, now.bundle.len)) {
@@ -222,26 +225,15 @@ static int device_join(struct cli *c, const char *address)
 			  (unsigned long long)now.counter, address);
 		st = EX_NOPERM;
 	}
-	if (st == 0 && (bundle_keys(&now.bundle, address, &ctx, keys, &n) < 0 ||
-			kt_own_load(c, address, &own) < 0))
-		st = EX_SOFTWARE;
-	if (st == 0) {
-		own.version = now.counter;
-		own.ndevices = 0;
-		for (size_t i = 0; i < n; i++) {
-			struct pgp_key_state ks;
-			if (pgp_key_state(c->ctx, &keys[i], &ks) == 0 && ks.secret)
-				continue; /* this device's own */
-			own.devices[own.ndevices++] = keys[i];
-		}
-		if (kt_own_save(c, address, &own) < 0)
-			st = EX_CANTCREAT;
+	if (st == 0 && entry_learn_devices(c, address, now.counter, now.bundle.data, now.bundle.len,
+					   &n) < 0) {
+		cli_error("cannot record your devices in %s/kt-own", c->home);
+		st = EX_CANTCREAT;
 	}
 	if (st == 0)
 		printf("joined: %s is served with %zu other device key(s) (version %llu, added by "
-		       "%s); their changes are yours to this device's monitor\n", address,
-		       own.ndevices, (unsigned long long)now.counter, signer.hex);
-	pgp_ctx_free(ctx);
+		       "%s); their changes are yours to this device's monitor\n", address, n,
+		       (unsigned long long)now.counter, signer.hex);
 	entry_free(&now);
 	return st;
 }

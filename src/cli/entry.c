@@ -62,6 +62,42 @@ bool entry_is_ours(struct cli *c, const char *address, uint64_t counter, const u
 	return own.version == counter && entry_serves_ours(c->ctx, address, key, key_len);
 }
 
+int entry_learn_devices(struct cli *c, const char *address, uint64_t counter, const uint8_t *key,
+			size_t key_len, size_t *ret_n)
+{
+	pgp_ctx *scratch = NULL;
+	struct pgp_fpr keys[PINS_KEYS_MAX];
+	struct kt_own own;
+	size_t n = 0;
+	int r = kt_own_load(c, address, &own);
+	if (r == 0)
+		r = pgp_ctx_new(&scratch);
+	if (r == 0)
+		r = pgp_import(scratch, key, key_len, PGP_IMPORT_PUBLIC, NULL);
+	if (r == 0)
+		r = pgp_keys_for_address(scratch, address, keys, PINS_KEYS_MAX, &n);
+	pgp_ctx_free(scratch);
+	/* their certificates go into the key store, so that their signatures
+	 * on later changes can be checked */
+	if (r == 0)
+		r = pgp_import(c->ctx, key, key_len, PGP_IMPORT_PUBLIC, NULL);
+	if (r == 0 && cli_save(c) != 0)
+		r = SM_EIO;
+	if (r < 0)
+		return r;
+	own.version = counter > own.version ? counter : own.version;
+	own.ndevices = 0;
+	for (size_t i = 0; i < n && i < PINS_KEYS_MAX; i++) {
+		struct pgp_key_state ks;
+		if (pgp_key_state(c->ctx, &keys[i], &ks) == 0 && ks.secret)
+			continue; /* this device's own */
+		own.devices[own.ndevices++] = keys[i];
+	}
+	if (ret_n != NULL)
+		*ret_n = own.ndevices;
+	return kt_own_save(c, address, &own);
+}
+
 int entry_lookup(struct cli *c, const char *address, struct entry_now *ret)
 {
 	struct kt_lookup kl;

@@ -46,6 +46,12 @@ int entry_owned(struct cli *c, const char *address, struct entry_now *ret,
 bool entry_is_ours(struct cli *c, const char *address, uint64_t counter, const uint8_t *key,
 		   size_t key_len, const struct kt_authorization *auth, struct pgp_fpr *ret_signer);
 
+/* Records, once version counter (serving bundle key) is known to be the
+ * user's, the other keys it serves as the user's other devices (kt-own), so
+ * that changes they sign later are the user's too. */
+int entry_learn_devices(struct cli *c, const char *address, uint64_t counter, const uint8_t *key,
+			size_t key_len, size_t *ret_n);
+
 /* Whether key (a bundle) holds a certificate whose secret key ctx holds. */
 bool entry_serves_ours(pgp_ctx *ctx, const char *address, const uint8_t *key, size_t len);
 

@@ -104,6 +104,10 @@ static int judge_present(struct cli *c, const char *address, const struct kt_loo
 	if (!mine)
 		return alert(address, "the key committed for you (version %llu, epoch %llu) is NOT yours",
 			     (unsigned long long)have, (unsigned long long)kl->res.epoch);
+	/* signed by one of the user's keys: its other keys are theirs too */
+	if (signer.hex[0] != 0 &&
+	    entry_learn_devices(c, address, have, kl->res.key, kl->res.key_len, NULL) < 0)
+		cli_error("cannot record your devices in %s/kt-own", c->home);
 	printf("ok %s: version %llu (epoch %llu) is yours%s%s; checkpoint %llu, cosigned by %zu "
 	       "witness(es) you trust\n", address, (unsigned long long)have,
 	       (unsigned long long)kl->res.epoch, signer.hex[0] ? ", signed by " : "", signer.hex,

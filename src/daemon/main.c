@@ -114,7 +114,7 @@ int daemon_store_open(struct daemon *d)
 	if (r == 0)
 		r = store_set_busy_timeout(d->store, LOOP_STORE_BUSY_MS);
 	if (r < 0) {
-		daemon_log("cannot open the store in %s: %s", d->conf->state_dir, sm_strerror(r));
+		daemon_log("cannot open the store in %s: %s%s%s", d->conf->state_dir, sm_strerror(r), r == SM_EIO ? ": " : "", r == SM_EIO ? strerror(errno) : "");
 		return -1;
 	}
 	return 0;

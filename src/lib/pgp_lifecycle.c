@@ -116,8 +116,11 @@ int pgp_remove(pgp_ctx *ctx, const struct pgp_fpr *fpr)
 	int r = pgpi_key_locate(ctx->ffi, fpr, &key);
 	if (r < 0)
 		return r;
-	rnp_result_t rr = rnp_key_remove(key, RNP_KEY_REMOVE_PUBLIC | RNP_KEY_REMOVE_SECRET |
-						      RNP_KEY_REMOVE_SUBKEYS);
+	bool secret = false;
+	uint32_t flags = RNP_KEY_REMOVE_PUBLIC | RNP_KEY_REMOVE_SUBKEYS;
+	if (!rnp_key_have_secret(key, &secret) && secret)
+		flags |= RNP_KEY_REMOVE_SECRET;
+	rnp_result_t rr = rnp_key_remove(key, flags);
 	rnp_key_handle_destroy(key);
 	return rr ? pgpi_rnp_err(rr) : 0;
 }

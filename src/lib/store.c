@@ -443,6 +443,25 @@ static int stmts_prepare(store *s)
 	return 0;
 }
 
+/* Checks, configures and migrates. Switching to WAL and a few checks do
+ * not wait in SQLite's busy handler when another process is opening the
+ * same new database (a "sealmaild user add" while the daemon starts): those
+ * are tried again, every 10 ms, for up to the busy timeout. Each step can
+ * be repeated. */
+static int db_setup(store *s)
+{
+	for (int waited = 0;; waited += 10) {
+		int r = db_check(s);
+		if (r == 0)
+			r = db_configure(s);
+		if (r == 0)
+			r = db_migrate(s);
+		if (r != SM_EIO || errno != EBUSY || waited >= STORE_BUSY_TIMEOUT_MS)
+			return r;
+		usleep(10000);
+	}
+}
+
 int store_open(const char *state_dir, store **ret)
 {
 	char path[4096];
@@ -463,11 +482,7 @@ int store_open(const char *state_dir, store **ret)
 		return SM_ENOMEM;
 	r = db_connect(s, path);
 	if (r == 0)
-		r = db_check(s);
-	if (r == 0)
-		r = db_configure(s);
-	if (r == 0)
-		r = db_migrate(s);
+		r = db_setup(s);
 	if (r == 0)
 		r = stmts_prepare(s);
 	if (r == 0)

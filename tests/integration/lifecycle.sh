@@ -44,7 +44,7 @@ lea_writes() {
 }
 reads() { sm "$1" read "$2" >"$T/read.out" 2>&1; local st=$?; grep -q "Help me, Luke ($3)" "$T/read.out" && return 0; echo "read status $st:"; cat "$T/read.out"; return 1; }
 export -f letter recipients lea_writes sm armor_of new_gpg_home reads
-export LEA LUKE T SEALMAIL
+export LEA LUKE T SEALMAIL PHONE
 
 TOKEN=$(D user add luke@jedi.test | awk '/^publish token/ { print $NF }')
 ok "Luke publishes: version 1, signed by his key" bash -c \
@@ -58,7 +58,7 @@ ok "Luke's monitor: version 1 is his" bash -c "SEALMAIL_HOME=$LUKE '$SEALMAIL' m
 
 # ---- rotation ----
 ok "Luke rotates: version 2, signed by his old key" bash -c \
-	"SEALMAIL_HOME=$LUKE '$SEALMAIL' rotate luke@jedi.test >'$T/rotate.out' 2>&1 && grep -q '^rotated: version 2 of luke@jedi.test' '$T/rotate.out'"
+	"SEALMAIL_HOME=$LUKE '$SEALMAIL' rotate luke@jedi.test >'$T/rotate.out' 2>&1; cat '$T/rotate.out'; grep -q '^rotated: version 2 of luke@jedi.test' '$T/rotate.out'"
 NEW=$(fpr "$LUKE")
 NEW_SUB=$(enc_sub "$LUKE")
 ok "the new key is another key" test -n "$NEW" -a "$NEW" != "$OLD"
@@ -183,11 +183,18 @@ ok "the phone's monitor takes the laptop's change as Luke's" bash -c \
 ok "device list names both, and which is this device" bash -c \
 	"SEALMAIL_HOME=$LUKE2 '$SEALMAIL' device list luke@jedi.test >'$T/list.out'; cat '$T/list.out'; grep -q '$LAPTOP_KEY  usable, this device' '$T/list.out' && grep -q '$PHONE_KEY  usable, another of your devices' '$T/list.out'"
 ok "adding the same key again is refused: exit 65" status_is 65 sm "$LUKE2" device add luke@jedi.test "$T/phone.asc" --wait 0
-ok "the laptop removes the phone (lost): version 9" bash -c \
-	"SEALMAIL_HOME=$LUKE2 '$SEALMAIL' device remove luke@jedi.test $PHONE_KEY >'$T/rm.out' 2>&1 && grep -q '^device removed: version 9' '$T/rm.out'"
+ok "the phone rotates its own key: version 9 keeps the laptop's key" bash -c \
+	"SEALMAIL_HOME=$PHONE '$SEALMAIL' rotate luke@jedi.test >/dev/null 2>&1 && SEALMAIL_HOME=$LUKE2 '$SEALMAIL' device list luke@jedi.test | grep -q '$LAPTOP_KEY'"
+PHONE_KEY2=$(fpr "$PHONE")
+ok "the laptop's monitor takes the phone's rotation as Luke's, and learns the new key" bash -c \
+	"SEALMAIL_HOME=$LUKE2 '$SEALMAIL' monitor luke@jedi.test | grep -q '^ok luke@jedi.test: version 9 (epoch [0-9]*) is yours, signed by $PHONE_KEY'"
+ok "a change the phone signs with its new key is Luke's too (renewal: version 10)" bash -c \
+	"SEALMAIL_HOME=$PHONE '$SEALMAIL' renew luke@jedi.test >/dev/null 2>&1 && SEALMAIL_HOME=$LUKE2 '$SEALMAIL' monitor luke@jedi.test | grep -q '^ok luke@jedi.test: version 10 (epoch [0-9]*) is yours, signed by $PHONE_KEY2'"
+ok "the laptop removes the phone (lost): version 11" bash -c \
+	"SEALMAIL_HOME=$LUKE2 '$SEALMAIL' device remove luke@jedi.test $PHONE_KEY2 >'$T/rm.out' 2>&1 && grep -q '^device removed: version 11' '$T/rm.out'"
 ok "Lea's next letter goes to the laptop only" bash -c \
-	"lea_writes 9 && ! grep -q '$PHONE_KEY' '$T/lookup-9.out' && [ \$(recipients '$T/letter-9.eml' | wc -l) = 2 ]"
-ok "the phone can no longer read what Lea writes" bash -c "! reads '$PHONE' '$T/letter-9.eml' 9"
+	"lea_writes 11 && ! grep -q '$PHONE_KEY2' '$T/lookup-11.out' && [ \$(recipients '$T/letter-11.eml' | wc -l) = 2 ]"
+ok "the phone can no longer read what Lea writes" bash -c "! reads '$PHONE' '$T/letter-11.eml' 11"
 ok "the last key cannot be removed: revoke it instead (exit 65)" status_is 65 sm "$LUKE2" device remove luke@jedi.test "$LAPTOP_KEY" --wait 0
 
 kill "$DPID" 2>/dev/null

@@ -148,6 +148,16 @@ static void keys_for_address(void)
 	CHECK_INT(pgp_keys_for_address(c, "luke@jedi.test", got, 4, &n), 0);
 	CHECK_INT(n, 1);
 	CHECK_INT(pgp_remove(c, &b), SM_ENOTFOUND);
+	/* a public certificate alone is removed too */
+	struct buf pub;
+	buf_init(&pub, MiB);
+	public_of(c, &a, &pub);
+	pgp_ctx *pub_only = ctx_with_public(&pub);
+	CHECK_INT(pgp_remove(pub_only, &a), 0);
+	CHECK_INT(pgp_keys_for_address(pub_only, "luke@jedi.test", got, 4, &n), 0);
+	CHECK_INT(n, 0);
+	pgp_ctx_free(pub_only);
+	buf_free(&pub);
 	pgp_ctx_free(c);
 }
 
