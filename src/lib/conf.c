@@ -556,9 +556,16 @@ static int close_block(struct parser *p, const struct words *w)
 		return fail_at(p, p->line, "'}' must be alone on its line");
 	if (p->block_line == 0)
 		return fail_at(p, p->line, "'}' without an open domain block");
+	const struct conf_domain *dom = &p->conf->domains[p->conf->ndomains - 1];
 	if ((d = first_missing(p, SCOPE_DOMAIN)) != NULL)
-		return fail_at(p, p->block_line, "domain '%s' lacks the required '%s'",
-			       p->conf->domains[p->conf->ndomains - 1].name, d->name);
+		return fail_at(p, p->block_line, "domain '%s' lacks the required '%s'", dom->name,
+			       d->name);
+	if (dom->wks && (!dom->wkd || !dom->mx))
+		return fail_at(p, p->block_line, "domain '%s': web-key-service needs wkd and mx",
+			       dom->name);
+	if (dom->wks_auth_submit && !dom->wks)
+		return fail_at(p, p->block_line, "domain '%s': wks-auth-submit needs web-key-service",
+			       dom->name);
 	p->block_line = 0;
 	return 0;
 }

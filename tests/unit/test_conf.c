@@ -119,6 +119,8 @@ static void defaults(void)
 	CHECK_INT(c->http_request_timeout, 10);
 	CHECK_INT(c->ndomains, 1);
 	CHECK(c->domains[0].wkd && c->domains[0].mx);
+	CHECK(!c->domains[0].wks && !c->domains[0].wks_auth_submit);
+	CHECK_INT(c->wks_confirm_timeout, 3 * 86400);
 	conf_free(c);
 }
 
@@ -221,6 +223,12 @@ static void errors(void)
 		{"state-dir /s\ntls-key /k\n" DOM, SM_EPARSE,
 		 "missing required directive 'tls-certificate'"},
 		{DOM, SM_EPARSE, "missing required directive 'state-dir'"},
+		{REQ "domain w.test {\nmaildir-root /m\nweb-key-service yes\nmx no\n}\n", SM_EPARSE,
+		 "line 4: domain 'w.test': web-key-service needs wkd and mx"},
+		{REQ "domain w.test {\nmaildir-root /m\nwks-auth-submit yes\n}\n", SM_EPARSE,
+		 "line 4: domain 'w.test': wks-auth-submit needs web-key-service"},
+		{REQ "wks-confirm-timeout 721h\n" DOM, SM_EPARSE,
+		 "line 4: 'wks-confirm-timeout' must be between 1 and 2592000 seconds, not '721h'"},
 		{REQ "frobnicate yes\n" DOM, SM_EPARSE, "line 4: unknown directive 'frobnicate'"},
 		{REQ "State-Dir /x\n" DOM, SM_EPARSE, "line 4: unknown directive 'State-Dir'"},
 		{REQ "listen ftp *:21\n" DOM, SM_EPARSE,
