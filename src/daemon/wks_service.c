@@ -132,10 +132,6 @@ static int domain_init(struct daemon *d, const struct conf_domain *dom, const ch
 	buf_init(&w->cert, WKS_KEY_FILE_MAX);
 	buf_init(&w->policy, d->policy.len + 256);
 	buf_init(&w->file, 256);
-	if (!dom->mx || !dom->wkd) {
-		daemon_log("wks %s: web-key-service needs both wkd and mx for the domain", w->name);
-		return -1;
-	}
 	if (wkd_address_parse(w->address, &a) < 0 || wkd_hash_local_part(WKS_LOCAL, w->hash) < 0 ||
 	    smtp_maildir_of(d, &a, w->maildir, sizeof(w->maildir)) < 0)
 		return -1;
