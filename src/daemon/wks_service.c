@@ -29,6 +29,9 @@
 #define WKS_RENEW_BEFORE ((uint64_t)60 * 86400) /* renewed at start when it expires sooner */
 #define WKS_POLL_SECONDS 1
 #define NONCE_BYTES 20
+/* Open submissions per user: each one mails them a confirmation request,
+ * and anyone can submit in their name, so this bounds the mail bombing. */
+#define WKS_OPEN_MAX 5
 
 struct wks_domain {
 	char name[WKD_DOMAIN_MAX + 1];
@@ -382,6 +385,12 @@ static enum outcome submission(struct job *j, const uint8_t *key, size_t len)
 		goto done;
 	}
 	pgp_ctx_free(probe);
+	size_t open = 0;
+	r = store_wks_open_count(j->s, j->from, now, &open);
+	if (r == 0 && open >= WKS_OPEN_MAX) {
+		o = refuse(j, "too many submissions wait for the user's confirmation already");
+		goto done;
+	}
 	randombytes_buf(raw, sizeof(raw));
 	sodium_bin2hex(nonce, sizeof(nonce), raw, sizeof(raw));
 	r = store_wks_submit(j->s, j->from, nonce, cert.data, cert.len, now,

@@ -7,7 +7,7 @@
 # gpg-wks-client --check, gpg and sealmail find it. Then what must be
 # refused: a replayed confirmation, a wrong nonce, a response signed by
 # another key, one sent in the clear, one after the submission expired,
-# and a submission from someone who is not a user. Last, a domain that sets
+# a submission from someone who is not a user, and a flood of submissions. Last, a domain that sets
 # auth-submit publishes a submission without confirmation.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/netns.sh"
@@ -119,6 +119,14 @@ ok "the refusals used nothing up: a response signed by the submitted key itself 
 	"to_wks '$T/signed-obi.eml' && handled 8 && [ \$(grep -c 'obi@jedi.test confirmed $OBI' '$T/sealmaild.log') = 2 ]"
 ok "a submission from someone who is not a user: refused" bash -c \
 	"sed 's/^From: obi@jedi.test/From: han@jedi.test/' '$T/sub2.eml' >'$T/han.eml' && to_wks '$T/han.eml' han@jedi.test && handled 9 && grep -q 'mail from han@jedi.test refused: the sender is not a user' '$T/sealmaild.log'"
+gpg --homedir "$G" --batch --passphrase '' --quick-gen-key luke@jedi.test default default 1y 2>/dev/null
+LUKE=$(gpg --homedir "$G" --with-colons -k luke@jedi.test | awk -F: '/^fpr/ { print $10; exit }')
+for i in 1 2 3 4 5 6; do
+	wksc -o "$T/flood$i.eml" --create "$LUKE" luke@jedi.test 2>/dev/null
+	to_wks "$T/flood$i.eml" luke@jedi.test
+done
+ok "a flood of submissions in Luke's name mails him five requests at most, then is refused" bash -c \
+	"handled 15 && [ \$(find '$T/mail/luke/new' -type f | wc -l) = 5 ] && grep -q 'mail from luke@jedi.test refused: too many submissions wait' '$T/sealmaild.log'"
 
 # ---- expiry: a daemon whose confirmations last one second ----
 kill "$DPID"; wait "$DPID" 2>/dev/null
