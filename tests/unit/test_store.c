@@ -10,6 +10,7 @@
 #include "check.h"
 #include "store.h"
 #include "store_kt.h"
+#include "store_wks.h"
 #include "tlog.h"
 #include "wkd.h"
 
@@ -677,6 +678,48 @@ static void owner_changes_and_reset(void)
 	store_close(s);
 }
 
+static void wks_submissions(void)
+{
+	char tok[STORE_TOKEN_LEN + 1];
+	struct buf certs, cert;
+	size_t n = 99;
+	store *s = open_with_luke(dir_for("wks"), tok);
+	const char *n1 = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", *n2 = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
+	buf_init(&certs, 1 << 16);
+	buf_init(&cert, 1 << 16);
+	CHECK_INT(store_wks_submit(s, "luke@jedi.test", n1, cert_luke, sizeof(cert_luke), 100, 200), 0);
+	CHECK_INT(store_wks_submit(s, "luke@jedi.test", n1, cert_luke, sizeof(cert_luke), 100, 200),
+		  SM_EEXIST);
+	CHECK_INT(store_wks_submit(s, "leia@jedi.test", n2, cert_luke, sizeof(cert_luke), 100, 200),
+		  SM_ENOTFOUND);
+	CHECK_INT(store_wks_submit(s, "luke@jedi.test", n2, cert_other, sizeof(cert_other), 100, 150), 0);
+	CHECK_INT(store_wks_open_count(s, "luke@jedi.test", 120, &n), 0);
+	CHECK_INT(n, 2);
+	CHECK_INT(store_wks_open_count(s, "luke@jedi.test", 160, &n), 0);
+	CHECK_INT(n, 1); /* n2 expired at 150 */
+	CHECK_INT(store_wks_open_certs(s, "luke@jedi.test", 120, &certs), 0);
+	CHECK_INT(certs.len, sizeof(cert_luke) + sizeof(cert_other));
+	CHECK_INT(store_wks_pending(s, "luke@jedi.test", n1, 120, &cert), 0);
+	CHECK(cert.len == sizeof(cert_luke) && memcmp(cert.data, cert_luke, cert.len) == 0);
+	/* a wrong nonce, someone else's address, expiry, then a single use */
+	CHECK_INT(store_wks_confirm(s, "luke@jedi.test", "cccccccccccccccccccccccccccccccccccccccc", 120, NULL),
+		  SM_ENOTFOUND);
+	CHECK_INT(store_wks_confirm(s, "han@jedi.test", n1, 120, NULL), SM_ENOTFOUND);
+	CHECK_INT(store_wks_confirm(s, "luke@jedi.test", n2, 160, NULL), SM_ESTALE);
+	buf_reset(&cert);
+	CHECK_INT(store_wks_confirm(s, "Luke@jedi.test", n1, 120, &cert), 0);
+	CHECK(cert.len == sizeof(cert_luke) && memcmp(cert.data, cert_luke, cert.len) == 0);
+	CHECK_INT(store_wks_confirm(s, "luke@jedi.test", n1, 120, NULL), SM_EEXIST);
+	CHECK_INT(store_wks_open_count(s, "luke@jedi.test", 120, &n), 0);
+	CHECK_INT(n, 1);
+	/* the confirmed key is Luke's pending publication, without an authorization */
+	CHECK_INT(commit(s, "jedi.test"), 1);
+	check_auth(s, 1, "");
+	buf_free(&certs);
+	buf_free(&cert);
+	store_close(s);
+}
+
 int main(void)
 {
 	snprintf(base, sizeof(base), "/tmp/sm-store.XXXXXX");
@@ -694,6 +737,7 @@ int main(void)
 	RUN(kt_tables);
 	RUN(kt_index_at_publish);
 	RUN(owner_changes_and_reset);
+	RUN(wks_submissions);
 	RUN(token_only_hashed);
 	RUN(refuses_corrupt_database);
 	RUN(refuses_damaged_page);
