@@ -207,10 +207,6 @@ static const char schema_v1[] =
 	") STRICT;"
 	"PRAGMA user_version = 1;";
 
-static int migrate_v1(store *s)
-{
-	return exec_const(s, schema_v1);
-}
 
 /* Version 2: key transparency (store_kt.h). certs.version counts the
  * user's publications; kt_leaves holds each user's current map leaf and
@@ -270,13 +266,7 @@ static const char schema_v2[] =
 	") STRICT;"
 	"PRAGMA user_version = 2;";
 
-static int migrate_v2(store *s)
-{
-	return exec_const(s, schema_v2);
-}
 
-/* migrations[i] takes a database from version i to i + 1. */
-typedef int (*migrate_fn)(store *s);
 /* Version 3: key lifecycle (kt_update.h). Each pending change and each
  * committed version keeps the authorization it was published with. */
 static const char schema_v3[] =
@@ -284,10 +274,6 @@ static const char schema_v3[] =
 	"ALTER TABLE kt_versions ADD COLUMN authorization BLOB;"
 	"PRAGMA user_version = 3;";
 
-static int migrate_v3(store *s)
-{
-	return exec_const(s, schema_v3);
-}
 
 /* Version 4: the Web Key Service (store_wks.h): submissions waiting for
  * their confirmation, by the hash of their nonce. */
@@ -302,12 +288,9 @@ static const char schema_v4[] =
 	") STRICT;"
 	"PRAGMA user_version = 4;";
 
-static int migrate_v4(store *s)
-{
-	return exec_const(s, schema_v4);
-}
 
-static const migrate_fn migrations[] = {migrate_v1, migrate_v2, migrate_v3, migrate_v4};
+/* migrations[i] takes a database from version i to i + 1. */
+static const char *const migrations[] = {schema_v1, schema_v2, schema_v3, schema_v4};
 #define SCHEMA_VERSION ((int64_t)(sizeof(migrations) / sizeof(migrations[0])))
 
 /* Read-only: refuses a corrupt file and one from a newer sealmaild before
@@ -366,7 +349,7 @@ static int db_migrate(store *s)
 	if (r == 0)
 		r = user_version(s, &v);
 	while (r == 0 && v < SCHEMA_VERSION) {
-		r = migrations[v](s);
+		r = exec_const(s, migrations[v]);
 		if (r == 0)
 			r = user_version(s, &after);
 		if (r == 0 && after != v + 1)
