@@ -229,7 +229,7 @@ done:
 	return ok;
 }
 
-static bool key_has_address(rnp_key_handle_t key, const struct wkd_address *want)
+bool pgpi_key_has_address(rnp_key_handle_t key, const struct wkd_address *want)
 {
 	size_t n = 0;
 	if (rnp_key_get_uid_count(key, &n))
@@ -580,7 +580,7 @@ static bool candidate(rnp_ffi_t ffi, const char *hex, const struct wkd_address *
 		goto done;
 	if (need_secret && (rnp_key_have_secret(key, &secret) || !secret))
 		goto done;
-	ok = key_has_address(key, want) && key_can_encrypt(key) &&
+	ok = pgpi_key_has_address(key, want) && key_can_encrypt(key) &&
 	     !rnp_key_get_creation(key, ret_created);
 done:
 	rnp_key_handle_destroy(key);
@@ -635,7 +635,7 @@ int pgp_key_has_address(pgp_ctx *ctx, const struct pgp_fpr *fpr, const char *add
 		return 0;
 	if (pgpi_key_locate(ctx->ffi, fpr, &key) < 0)
 		return 0;
-	int has = key_has_address(key, &want);
+	int has = pgpi_key_has_address(key, &want);
 	rnp_key_handle_destroy(key);
 	return has;
 }

@@ -33,6 +33,9 @@ int pgpi_key_fpr(rnp_key_handle_t key, struct pgp_fpr *ret);
 int pgpi_key_locate(rnp_ffi_t ffi, const struct pgp_fpr *fpr, rnp_key_handle_t *ret);
 /* The addr-spec of "a@b" or "Name <a@b>". */
 int pgpi_uid_address(const char *uid, struct wkd_address *ret);
+/* Whether key carries a valid, unrevoked user ID for want (the key itself
+ * may be revoked or expired). */
+bool pgpi_key_has_address(rnp_key_handle_t key, const struct wkd_address *want);
 /* Valid, not revoked, not expired. */
 bool pgpi_key_is_usable(rnp_key_handle_t key);
 /* Whether user ID idx of key is a valid, unrevoked user ID for want. */

@@ -168,18 +168,6 @@ done:
 	return r;
 }
 
-/* Whether key carries a valid user ID for want (revoked keys included). */
-static bool has_uid_for(rnp_key_handle_t key, const struct wkd_address *want)
-{
-	size_t n = 0;
-	if (rnp_key_get_uid_count(key, &n))
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (pgpi_uid_matches(key, i, want))
-			return true;
-	return false;
-}
-
 /* Calls fn for each primary key of ffi. */
 static int each_primary(rnp_ffi_t ffi, int (*fn)(void *arg, rnp_key_handle_t key), void *arg)
 {
@@ -214,7 +202,7 @@ static int collect_key(void *arg, rnp_key_handle_t key)
 	struct address_keys *ak = arg;
 	struct pgp_fpr fpr;
 	uint32_t created = 0;
-	if (!has_uid_for(key, &ak->want) || rnp_key_get_creation(key, &created) ||
+	if (!pgpi_key_has_address(key, &ak->want) || rnp_key_get_creation(key, &created) ||
 	    pgpi_key_fpr(key, &fpr) < 0)
 		return 0;
 	ak->found++;
