@@ -386,7 +386,7 @@ static enum outcome submission(struct job *j, const uint8_t *key, size_t len)
 	}
 	pgp_ctx_free(probe);
 	size_t open = 0;
-	r = store_wks_open_count(j->s, j->from, now, &open);
+	r = store_wks_open(j->s, j->from, now, NULL, &open);
 	if (r == 0 && open >= WKS_OPEN_MAX) {
 		o = refuse(j, "too many submissions wait for the user's confirmation already");
 		goto done;
@@ -481,7 +481,8 @@ static enum outcome decrypt(struct job *j, const struct buf *pgp, struct buf *pl
 	struct buf open;
 	pgp_ctx *ctx = NULL;
 	buf_init(&open, 4u << 20);
-	int r = store_wks_open_certs(j->s, j->from, (uint64_t)time(NULL), &open);
+	size_t n = 0;
+	int r = store_wks_open(j->s, j->from, (uint64_t)time(NULL), &open, &n);
 	if (r == SM_ENOTFOUND) {
 		buf_free(&open);
 		return refuse(j, "the sender is not a user of the domain");

@@ -29,7 +29,7 @@ enum stmt_id {
 
 /* store_kt.c's and store_wks.c's statements (each file lists its own). */
 #define KST_COUNT 24
-#define WST_COUNT 5
+#define WST_COUNT 4
 
 struct store {
 	sqlite3 *db;

@@ -14,7 +14,6 @@ enum {
 	WST_FIND,
 	WST_USE,
 	WST_OPEN,
-	WST_COUNT_OPEN,
 	WST_N
 };
 
@@ -26,8 +25,6 @@ static const char *const wst_sql[WST_N] = {
 	[WST_FIND] = "SELECT user_id, cert, expires, used FROM wks_pending WHERE nonce_hash = ?1",
 	[WST_USE] = "UPDATE wks_pending SET used = 1 WHERE nonce_hash = ?1 AND used = 0",
 	[WST_OPEN] = "SELECT cert FROM wks_pending WHERE user_id = ?1 AND used = 0 AND expires > ?2",
-	[WST_COUNT_OPEN] = "SELECT count(*) FROM wks_pending WHERE user_id = ?1 AND used = 0"
-			   " AND expires > ?2",
 };
 
 int store_wks_prepare(store *s)
@@ -167,11 +164,13 @@ done:
 	return r;
 }
 
-int store_wks_open_certs(store *s, const char *address, uint64_t now, struct buf *ret_certs)
+int store_wks_open(store *s, const char *address, uint64_t now, struct buf *ret_certs,
+		   size_t *ret_n)
 {
 	struct wkd_address a;
 	int64_t id = 0;
-	if (address == NULL || ret_certs == NULL || wkd_address_parse(address, &a) < 0)
+	size_t n = 0;
+	if (address == NULL || ret_n == NULL || wkd_address_parse(address, &a) < 0)
 		return SM_EINVAL;
 	int r = store_tx_begin(s);
 	if (r < 0)
@@ -183,14 +182,20 @@ int store_wks_open_certs(store *s, const char *address, uint64_t now, struct buf
 		rc = sqlite3_bind_int64(st, 2, (sqlite3_int64)now);
 	while (r == 0 && rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const void *blob = sqlite3_column_blob(st, 0);
-		int n = sqlite3_column_bytes(st, 0);
-		r = blob != NULL && n > 0 ? buf_append(ret_certs, blob, (size_t)n) : SM_EPARSE;
+		int len = sqlite3_column_bytes(st, 0);
+		n++;
+		if (blob == NULL || len <= 0)
+			r = SM_EPARSE;
+		else if (ret_certs != NULL)
+			r = buf_append(ret_certs, blob, (size_t)len);
 		rc = SQLITE_OK;
 	}
 	if (r == 0 && rc != SQLITE_DONE && rc != SQLITE_OK)
 		r = store_sql_err(s->db, rc);
 	r = store_stmt_end(st, r);
 	store_tx_rollback(s); /* read only */
+	if (r == 0)
+		*ret_n = n;
 	return r;
 }
 
@@ -209,31 +214,6 @@ int store_wks_pending(store *s, const char *address, const char *nonce, uint64_t
 	r = store_user_id(s, &a, &id);
 	if (r == 0)
 		r = find(s, hash, id, now, ret_cert);
-	store_tx_rollback(s); /* read only */
-	return r;
-}
-
-int store_wks_open_count(store *s, const char *address, uint64_t now, size_t *ret)
-{
-	struct wkd_address a;
-	int64_t id = 0;
-	if (address == NULL || ret == NULL || wkd_address_parse(address, &a) < 0)
-		return SM_EINVAL;
-	int r = store_tx_begin(s);
-	if (r < 0)
-		return r;
-	r = store_user_id(s, &a, &id);
-	sqlite3_stmt *st = s->wst[WST_COUNT_OPEN];
-	int rc = r == 0 ? sqlite3_bind_int64(st, 1, id) : SQLITE_OK;
-	if (r == 0 && rc == SQLITE_OK)
-		rc = sqlite3_bind_int64(st, 2, (sqlite3_int64)now);
-	if (r == 0 && rc == SQLITE_OK)
-		rc = sqlite3_step(st);
-	if (r == 0)
-		r = rc == SQLITE_ROW ? 0 : store_sql_err(s->db, rc);
-	if (r == 0)
-		*ret = (size_t)sqlite3_column_int64(st, 0);
-	r = store_stmt_end(st, r);
 	store_tx_rollback(s); /* read only */
 	return r;
 }

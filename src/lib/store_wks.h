@@ -21,12 +21,11 @@
 int store_wks_submit(store *s, const char *address, const char *nonce, const uint8_t *cert,
 		     size_t cert_len, uint64_t now, uint64_t expires) SM_WUR;
 
-/* How many submissions of address are open (not used, not expired at now). */
-int store_wks_open_count(store *s, const char *address, uint64_t now, size_t *ret) SM_WUR;
-
-/* Appends the certificates of address's open submissions (not used, not
- * expired at now) to ret_certs: the keys a response may be signed with. */
-int store_wks_open_certs(store *s, const char *address, uint64_t now, struct buf *ret_certs) SM_WUR;
+/* How many of address's submissions are open (not used, not expired at
+ * now), into ret_n, and their certificates appended to ret_certs (may be
+ * NULL): the keys a response may be signed with. */
+int store_wks_open(store *s, const char *address, uint64_t now, struct buf *ret_certs,
+		   size_t *ret_n) SM_WUR;
 
 /* The certificate submitted under nonce for address (appended to
  * ret_cert), without using it. Errors as store_wks_confirm. */

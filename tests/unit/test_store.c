@@ -693,11 +693,12 @@ static void wks_submissions(void)
 	CHECK_INT(store_wks_submit(s, "leia@jedi.test", n2, cert_luke, sizeof(cert_luke), 100, 200),
 		  SM_ENOTFOUND);
 	CHECK_INT(store_wks_submit(s, "luke@jedi.test", n2, cert_other, sizeof(cert_other), 100, 150), 0);
-	CHECK_INT(store_wks_open_count(s, "luke@jedi.test", 120, &n), 0);
+	CHECK_INT(store_wks_open(s, "luke@jedi.test", 120, NULL, &n), 0);
 	CHECK_INT(n, 2);
-	CHECK_INT(store_wks_open_count(s, "luke@jedi.test", 160, &n), 0);
+	CHECK_INT(store_wks_open(s, "luke@jedi.test", 160, NULL, &n), 0);
 	CHECK_INT(n, 1); /* n2 expired at 150 */
-	CHECK_INT(store_wks_open_certs(s, "luke@jedi.test", 120, &certs), 0);
+	CHECK_INT(store_wks_open(s, "luke@jedi.test", 120, &certs, &n), 0);
+	CHECK_INT(n, 2);
 	CHECK_INT(certs.len, sizeof(cert_luke) + sizeof(cert_other));
 	CHECK_INT(store_wks_pending(s, "luke@jedi.test", n1, 120, &cert), 0);
 	CHECK(cert.len == sizeof(cert_luke) && memcmp(cert.data, cert_luke, cert.len) == 0);
@@ -710,7 +711,7 @@ static void wks_submissions(void)
 	CHECK_INT(store_wks_confirm(s, "Luke@jedi.test", n1, 120, &cert), 0);
 	CHECK(cert.len == sizeof(cert_luke) && memcmp(cert.data, cert_luke, cert.len) == 0);
 	CHECK_INT(store_wks_confirm(s, "luke@jedi.test", n1, 120, NULL), SM_EEXIST);
-	CHECK_INT(store_wks_open_count(s, "luke@jedi.test", 120, &n), 0);
+	CHECK_INT(store_wks_open(s, "luke@jedi.test", 120, NULL, &n), 0);
 	CHECK_INT(n, 1);
 	/* the confirmed key is Luke's pending publication, without an authorization */
 	CHECK_INT(commit(s, "jedi.test"), 1);
