@@ -415,15 +415,20 @@ static int db_connect(store *s, const char *path)
 	return rc == SQLITE_OK ? 0 : store_sql_err(s->db, rc);
 }
 
-static int stmts_prepare(store *s)
+int store_stmts_prepare(store *s, const char *const *sql, size_t n, sqlite3_stmt **ret)
 {
-	for (size_t i = 0; i < ST_COUNT; i++) {
-		int rc = sqlite3_prepare_v3(s->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
-					    &s->st[i], NULL);
+	for (size_t i = 0; i < n; i++) {
+		int rc = sqlite3_prepare_v3(s->db, sql[i], -1, SQLITE_PREPARE_PERSISTENT, &ret[i], NULL);
 		if (rc != SQLITE_OK)
 			return store_sql_err(s->db, rc);
 	}
 	return 0;
+}
+
+static void stmts_finalize(sqlite3_stmt **st, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		sqlite3_finalize(st[i]); /* NULL for one never prepared: a no-op */
 }
 
 /* Checks, configures and migrates. Switching to WAL and a few checks do
@@ -467,7 +472,7 @@ int store_open(const char *state_dir, store **ret)
 	if (r == 0)
 		r = db_setup(s);
 	if (r == 0)
-		r = stmts_prepare(s);
+		r = store_stmts_prepare(s, stmt_sql, ST_COUNT, s->st);
 	if (r == 0)
 		r = store_kt_prepare(s);
 	if (r == 0)
@@ -487,10 +492,9 @@ void store_close(store *s)
 {
 	if (s == NULL)
 		return;
-	for (size_t i = 0; i < ST_COUNT; i++)
-		sqlite3_finalize(s->st[i]);
-	store_kt_finalize(s);
-	store_wks_finalize(s);
+	stmts_finalize(s->st, ST_COUNT);
+	stmts_finalize(s->kst, KST_COUNT);
+	stmts_finalize(s->wst, WST_COUNT);
 	/* Every statement is finalized, so this cannot fail with BUSY; the last
 	 * connection to close checkpoints the WAL into the database. */
 	sqlite3_close(s->db);

@@ -47,12 +47,12 @@ int store_tx_begin(store *s);
 int store_tx_commit(store *s);
 void store_tx_rollback(store *s);
 
-/* Prepares and finalizes store_kt.c's statements (called by store_open
- * and store_close). */
+/* Prepares the n statements sql into ret (each persistent). store_close
+ * finalizes every statement array of the handle. */
+int store_stmts_prepare(store *s, const char *const *sql, size_t n, sqlite3_stmt **ret);
+/* Prepare store_kt.c's and store_wks.c's statements (called by store_open). */
 int store_kt_prepare(store *s);
-void store_kt_finalize(store *s);
 int store_wks_prepare(store *s);
-void store_wks_finalize(store *s);
 
 /* Inside a transaction: the id of user a (SM_ENOTFOUND if none). */
 int store_user_id(store *s, const struct wkd_address *a, int64_t *ret_id);

@@ -68,19 +68,7 @@ static const char *const kst_sql[KST_N] = {
 
 int store_kt_prepare(store *s)
 {
-	for (size_t i = 0; i < KST_N; i++) {
-		int rc = sqlite3_prepare_v3(s->db, kst_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
-					    &s->kst[i], NULL);
-		if (rc != SQLITE_OK)
-			return store_sql_err(s->db, rc);
-	}
-	return 0;
-}
-
-void store_kt_finalize(store *s)
-{
-	for (size_t i = 0; i < KST_N; i++)
-		sqlite3_finalize(s->kst[i]);
+	return store_stmts_prepare(s, kst_sql, KST_N, s->kst);
 }
 
 /* ---- binding and reading helpers ---- */

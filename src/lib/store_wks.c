@@ -29,19 +29,7 @@ static const char *const wst_sql[WST_N] = {
 
 int store_wks_prepare(store *s)
 {
-	for (size_t i = 0; i < WST_N; i++) {
-		int rc = sqlite3_prepare_v3(s->db, wst_sql[i], -1, SQLITE_PREPARE_PERSISTENT,
-					    &s->wst[i], NULL);
-		if (rc != SQLITE_OK)
-			return store_sql_err(s->db, rc);
-	}
-	return 0;
-}
-
-void store_wks_finalize(store *s)
-{
-	for (size_t i = 0; i < WST_N; i++)
-		sqlite3_finalize(s->wst[i]);
+	return store_stmts_prepare(s, wst_sql, WST_N, s->wst);
 }
 
 static void nonce_hash(const char *nonce, uint8_t ret[32])
