@@ -25,7 +25,7 @@ static int collect(void *arg, const char *name, const uint8_t *data, size_t len)
 	(void)data;
 	if (s->n == 8)
 		return -100;
-	strcpy(s->names[s->n], name);
+	snprintf(s->names[s->n], sizeof(s->names[s->n]), "%s", name);
 	s->lens[s->n++] = len;
 	return 0;
 }

@@ -376,7 +376,7 @@ static void authorization_for(const struct kt_proof *p, uint64_t counter, struct
 	struct buf st, auth;
 	static const uint8_t sig[] = {1, 2, 3, 4};
 	memset(&u, 0, sizeof(u));
-	strcpy(u.address, p->address);
+	snprintf(u.address, sizeof(u.address), "%s", p->address);
 	u.authority = counter > 1 ? KT_BY_OWNER : KT_BY_TOKEN;
 	u.version = counter;
 	u.has_previous = counter > 1;

@@ -15,7 +15,7 @@ static struct kt_update update(uint64_t version, enum kt_authority who)
 {
 	struct kt_update u;
 	memset(&u, 0, sizeof(u));
-	strcpy(u.address, ADDR);
+	snprintf(u.address, sizeof(u.address), "%s", ADDR);
 	u.authority = who;
 	u.version = version;
 	u.has_previous = version > 1;
@@ -61,7 +61,7 @@ static void statement_rejects(void)
 	u.has_previous = 0;
 	CHECK_INT(kt_update_format(&u, &b), SM_EINVAL);
 	u = update(2, KT_BY_TOKEN);
-	strcpy(u.address, "Luke@jedi.test"); /* not canonical */
+	snprintf(u.address, sizeof(u.address), "%s", "Luke@jedi.test"); /* not canonical */
 	CHECK_INT(kt_update_format(&u, &b), SM_EINVAL);
 	u = update(2, (enum kt_authority)7);
 	CHECK_INT(kt_update_format(&u, &b), SM_EINVAL);
