@@ -67,9 +67,9 @@ int entry_learn_devices(struct cli *c, const char *address, uint64_t counter, co
 {
 	pgp_ctx *scratch = NULL;
 	struct pgp_fpr keys[PINS_KEYS_MAX];
-	struct kt_own own;
+	struct kt_own was, own;
 	size_t n = 0;
-	int r = kt_own_load(c, address, &own);
+	int r = kt_own_load(c, address, &was);
 	if (r == 0)
 		r = pgp_ctx_new(&scratch);
 	if (r == 0)
@@ -77,16 +77,10 @@ int entry_learn_devices(struct cli *c, const char *address, uint64_t counter, co
 	if (r == 0)
 		r = pgp_keys_for_address(scratch, address, keys, PINS_KEYS_MAX, &n);
 	pgp_ctx_free(scratch);
-	/* their certificates go into the key store, so that their signatures
-	 * on later changes can be checked */
-	if (r == 0)
-		r = pgp_import(c->ctx, key, key_len, PGP_IMPORT_PUBLIC, NULL);
-	if (r == 0 && cli_save(c) != 0)
-		r = SM_EIO;
 	if (r < 0)
 		return r;
-	own.version = counter > own.version ? counter : own.version;
-	own.ndevices = 0;
+	memset(&own, 0, sizeof(own));
+	own.version = counter > was.version ? counter : was.version;
 	for (size_t i = 0; i < n && i < PINS_KEYS_MAX; i++) {
 		struct pgp_key_state ks;
 		if (pgp_key_state(c->ctx, &keys[i], &ks) == 0 && ks.secret)
@@ -95,7 +89,15 @@ int entry_learn_devices(struct cli *c, const char *address, uint64_t counter, co
 	}
 	if (ret_n != NULL)
 		*ret_n = own.ndevices;
-	return kt_own_save(c, address, &own);
+	if (own.version == was.version && own.ndevices == was.ndevices &&
+	    memcmp(own.devices, was.devices, own.ndevices * sizeof(own.devices[0])) == 0)
+		return 0; /* nothing new: no key store or kt-own to rewrite */
+	/* their certificates go into the key store, so that their signatures
+	 * on later changes can be checked */
+	r = pgp_import(c->ctx, key, key_len, PGP_IMPORT_PUBLIC, NULL);
+	if (r == 0 && cli_save(c) != 0)
+		r = SM_EIO;
+	return r < 0 ? r : kt_own_save(c, address, &own);
 }
 
 int entry_lookup(struct cli *c, const char *address, struct entry_now *ret)
