@@ -115,10 +115,8 @@ int entry_lookup(struct cli *c, const char *address, struct entry_now *ret)
 	if (st == 0 && kl.res.found == KT_PRESENT) {
 		const struct kt_authorization *au = kl.res.has_auth ? &kl.res.auth : NULL;
 		ret->counter = kl.res.counter;
-		ret->by_token = au != NULL && au->update.authority == KT_BY_TOKEN;
 		ret->ours = entry_is_ours(c, address, kl.res.counter, kl.res.key, kl.res.key_len, au,
-					  &ret->signer);
-		ret->has_signer = ret->signer.hex[0] != 0;
+					  NULL);
 		if (buf_append(&ret->bundle, kl.res.key, kl.res.key_len) < 0 ||
 		    buf_append(&ret->auth, kl.proof->auth, kl.proof->auth_len) < 0)
 			st = EX_DATAERR;

@@ -21,9 +21,6 @@ struct entry_now {
 	struct buf auth;       /* its authorization (kt_update.h); empty if none */
 	bool ours;             /* we authorized it (signed by one of our keys,
 				* or the version we recorded) */
-	bool by_token;         /* it was published with a token (authority token) */
-	bool has_signer;
-	struct pgp_fpr signer; /* has_signer: the key that signed its authorization */
 };
 
 /* Looks up the user's own entry for address with a lookup proof. Returns 0
