@@ -604,7 +604,12 @@ static int user_insert(store *s, const struct wkd_address *a, const uint8_t hash
 	return store_stmt_end(st, rc == SQLITE_DONE ? 0 : store_sql_err(s->db, rc));
 }
 
-int store_user_add(store *s, const char *address, char ret_token[STORE_TOKEN_LEN + 1])
+/* Makes a new token, runs op (which stores its hash for user a) in one
+ * transaction, and hands the token out only once that is durable. */
+static int with_new_token(store *s, const char *address,
+			  int (*op)(store *s, const struct wkd_address *a,
+				    const uint8_t hash[TOKEN_HASH_LEN]),
+			  char ret_token[STORE_TOKEN_LEN + 1])
 {
 	struct wkd_address a;
 	uint8_t raw[TOKEN_RAW_LEN], hash[TOKEN_HASH_LEN];
@@ -616,21 +621,23 @@ int store_user_add(store *s, const char *address, char ret_token[STORE_TOKEN_LEN
 	token_encode(raw, token);
 	crypto_hash_sha256(hash, raw, sizeof(raw));
 	r = store_tx_begin(s);
-	if (r < 0)
-		goto fail;
-	r = user_insert(s, &a, hash);
+	if (r == 0)
+		r = op(s, &a, hash);
 	if (r == 0)
 		r = store_tx_commit(s);
-	/* The token leaves only once the hash that checks it is durable. */
-	if (r == 0)
-		memcpy(ret_token, token, sizeof(token));
-fail:
 	if (r < 0)
 		store_tx_rollback(s);
+	if (r == 0)
+		memcpy(ret_token, token, sizeof(token));
 	sodium_memzero(raw, sizeof(raw));
 	sodium_memzero(token, sizeof(token));
 	sodium_memzero(hash, sizeof(hash));
 	return r;
+}
+
+int store_user_add(store *s, const char *address, char ret_token[STORE_TOKEN_LEN + 1])
+{
+	return with_new_token(s, address, user_insert, ret_token);
 }
 
 int store_user_exists(store *s, const char *address)
@@ -808,34 +815,18 @@ static int token_reset(store *s, int64_t id, const uint8_t hash[TOKEN_HASH_LEN])
 	return store_stmt_end(st, rc == SQLITE_DONE ? 0 : store_sql_err(s->db, rc));
 }
 
+/* A new token hash for the existing user a. */
+static int user_token_reset(store *s, const struct wkd_address *a,
+			    const uint8_t hash[TOKEN_HASH_LEN])
+{
+	int64_t id = 0;
+	int r = store_user_id(s, a, &id);
+	return r == 0 ? token_reset(s, id, hash) : r;
+}
+
 int store_user_reset(store *s, const char *address, char ret_token[STORE_TOKEN_LEN + 1])
 {
-	struct wkd_address a;
-	uint8_t raw[TOKEN_RAW_LEN], hash[TOKEN_HASH_LEN];
-	char token[STORE_TOKEN_LEN + 1];
-	int64_t id = 0;
-	int r = address_parse(address, &a);
-	if (r < 0)
-		return r;
-	randombytes_buf(raw, sizeof(raw));
-	token_encode(raw, token);
-	crypto_hash_sha256(hash, raw, sizeof(raw));
-	if ((r = store_tx_begin(s)) < 0)
-		goto done;
-	r = store_user_id(s, &a, &id);
-	if (r == 0)
-		r = token_reset(s, id, hash);
-	if (r == 0)
-		r = store_tx_commit(s);
-	if (r < 0)
-		store_tx_rollback(s);
-	if (r == 0)
-		memcpy(ret_token, token, sizeof(token));
-done:
-	sodium_memzero(raw, sizeof(raw));
-	sodium_memzero(token, sizeof(token));
-	sodium_memzero(hash, sizeof(hash));
-	return r;
+	return with_new_token(s, address, user_token_reset, ret_token);
 }
 
 /* ---- lookups --------------------------------------------------------- */
