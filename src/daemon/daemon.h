@@ -1,18 +1,22 @@
 /* daemon.h: what sealmaild's parts share: the configuration, the store,
  * the TLS context and the event loop, plus logging.
  *
- * One libevent loop in the parent: the HTTPS key directory (https.c) and
- * the SMTP MX (smtp.c) are two sets of callbacks on it; Maildir writers
- * (delivery.c) and the transparency epochs (epoch.c) are threads beside
- * it, and HTTPS worker processes (workers.c) serve the directory too.
- * The domains' secret keys live in one more process, the key holder
- * (keyholder.h), which every other process asks for signatures and VRF
- * proofs. */
+ * Processes (each with one libevent loop):
+ *   - the main process binds the ports, starts the others and restarts
+ *     them, and talks to no peer: it is the one Maildir writer (delivery.c,
+ *     threads answering the MX through mx_link.c), and runs the
+ *     transparency epochs (epoch.c) and the Web Key Service (wks_service.c)
+ *     as threads;
+ *   - HTTPS worker processes serve the key directory (https.c), and the
+ *     MX process the SMTP sessions (smtp.c) (workers.c);
+ *   - the key holder holds the domains' secret keys (keyholder.h); the
+ *     others ask it for signatures and VRF proofs. */
 #ifndef SEALMAIL_DAEMON_H
 #define SEALMAIL_DAEMON_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <event2/event.h>
 #include <openssl/ssl.h>
@@ -20,12 +24,14 @@
 #include "buf.h"
 #include "conf.h"
 #include "pgp.h"
+#include "smtp_session.h"
 #include "store.h"
 
 struct https;
 struct smtp;
 struct wkd_address;
 struct delivery_pool;
+struct mx_link;
 struct workers;
 struct kt;
 struct rate;
@@ -43,7 +49,8 @@ struct daemon {
 	struct buf key;            /* the key being served; valid until the next lookup */
 	struct https *https;
 	struct smtp *smtp;
-	struct delivery_pool *delivery; /* Maildir writers (delivery.h) */
+	struct delivery_pool *delivery; /* main process: the Maildir writer's threads (delivery.h) */
+	struct mx_link *mx_link;        /* MX process: to the writer; main: from the MX (mx_link.h) */
 	struct workers *workers;        /* HTTPS worker processes (workers.c) */
 	struct kt *kt;                  /* key transparency (transparency.h) */
 	struct rate *lookups;           /* key lookups per client address, this process's */
@@ -94,9 +101,9 @@ int privileges_drop(struct daemon *d);
 int https_start(struct daemon *d, int fd);
 void https_stop(struct daemon *d);
 int smtp_start(struct daemon *d, int fd);
-/* The Maildir of a local address: <maildir-root>/<lowercased local part>.
- * -1 for a domain not served or a local part that is no file name. */
-int smtp_maildir_of(const struct daemon *d, const struct wkd_address *a, char *path, size_t size);
+/* The Maildir writer's answer to delivery id (mx_link.h): the session
+ * that asked may now reply to its client. */
+void smtp_delivered(struct daemon *d, uint32_t id, enum smtp_deliver_result result);
 void smtp_stop(struct daemon *d);
 
 #endif

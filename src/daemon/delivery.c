@@ -9,6 +9,7 @@
 
 #include <event2/event.h>
 
+#include "conf.h"
 #include "daemon.h"
 #include "maildir.h"
 
@@ -35,6 +36,22 @@ void delivery_job_free(struct delivery_job *job)
 	free(job->paths);
 	buf_free(&job->data);
 	free(job);
+}
+
+int delivery_maildir_of(const struct daemon *d, const struct wkd_address *a, char *path, size_t size)
+{
+	const struct conf_domain *dom = conf_find_domain(d->conf, a->domain);
+	char local[WKD_LOCAL_MAX + 1];
+	size_t i;
+	if (dom == NULL)
+		return -1;
+	for (i = 0; a->local[i]; i++)
+		local[i] = (char)((a->local[i] >= 'A' && a->local[i] <= 'Z') ? a->local[i] + 32 : a->local[i]);
+	local[i] = 0;
+	if (strchr(local, '/') != NULL || strcmp(local, ".") == 0 || strcmp(local, "..") == 0)
+		return -1;
+	int n = snprintf(path, size, "%s/%s", dom->maildir_root, local);
+	return n < 0 || (size_t)n >= size ? -1 : 0;
 }
 
 static enum smtp_deliver_result deliver_all(struct delivery_job *job)

@@ -9,12 +9,14 @@
 #define SEALMAIL_DELIVERY_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "buf.h"
 #include "smtp_session.h"
 
 struct daemon;
 struct delivery_pool;
+struct wkd_address;
 
 struct delivery_job {
 	char **paths;         /* owned: one Maildir per recipient */
@@ -24,8 +26,14 @@ struct delivery_job {
 	/* called in the loop thread once every path has the message (or one failed) */
 	void (*done)(struct delivery_job *job);
 	void *arg;            /* for done */
+	uint32_t id;          /* the requester's name for it */
 	struct delivery_job *next;
 };
+
+/* The Maildir of a local address: <maildir-root>/<lowercased local part>.
+ * -1 for a domain not served or a local part that is no file name. */
+int delivery_maildir_of(const struct daemon *d, const struct wkd_address *a, char *path,
+			size_t size);
 
 /* Starts threads workers, and an event on d's loop for their answers. */
 int delivery_start(struct daemon *d, unsigned threads);

@@ -9,7 +9,8 @@
  * SOCK_SEQPACKET socket pair per client, so that no client sees another's
  * replies. Channel KH_CHANNEL_MAIN is the parent's event loop,
  * KH_CHANNEL_EPOCH its epoch thread, and KH_CHANNEL_WORKER + i the HTTPS
- * worker in slot i (a restarted worker inherits its slot's channel).
+ * worker in slot i (a restarted worker inherits its slot's channel). The
+ * MX process has none.
  *
  * The key holder signs only checkpoint bodies of the domain's own log
  * whose map line carries the domain's own VRF key. A malformed message is
@@ -31,6 +32,7 @@ enum {
 	KH_CHANNEL_MAIN = 0,
 	KH_CHANNEL_EPOCH = 1,
 	KH_CHANNEL_WORKER = 2,
+	KH_CHANNEL_NONE = 0xffff, /* for keyholder_keep_only: the MX process keeps none */
 };
 
 /* One client's end of a channel; used by one thread at a time. */

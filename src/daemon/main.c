@@ -25,6 +25,7 @@
 #include "keyholder.h"
 #include "sandbox.h"
 #include "delivery.h"
+#include "mx_link.h"
 #include "transparency.h"
 #include "mime.h"
 #include "store_kt.h"
@@ -130,13 +131,13 @@ static int daemon_init(struct daemon *d)
 	return 0;
 }
 
-/* One HTTPS process per core: this one and the workers. */
+/* One HTTPS worker process per core. */
 static unsigned https_workers(void)
 {
 	long n = sysconf(_SC_NPROCESSORS_ONLN);
 	if (n < 2)
-		return 0;
-	return n > 16 ? 15 : (unsigned)n - 1;
+		return 1;
+	return n > 16 ? 16 : (unsigned)n;
 }
 
 static void daemon_free(struct daemon *d)
@@ -146,7 +147,8 @@ static void daemon_free(struct daemon *d)
 	wks_stop(d);
 	keyholder_stop(d);
 	https_stop(d);
-	delivery_stop(d); /* before smtp_stop: answers go to live sessions */
+	delivery_stop(d); /* answers the jobs left, then the channel may go */
+	mx_link_stop(d);
 	smtp_stop(d);
 	if (d->base)
 		event_base_free(d->base);
@@ -216,13 +218,12 @@ static int cmd_serve(struct daemon *d)
 	if (!sigint || !sigterm || evsignal_add(sigint, NULL) || evsignal_add(sigterm, NULL) ||
 	    workers_watch(d) < 0)
 		goto done;
-	if (kt_epoch_start(d) < 0 || wks_start(d) < 0 || delivery_start(d, DELIVERY_THREADS) < 0 ||
-	    https_start(d, https_fd) < 0 ||
-	    smtp_start(d, smtp_fd) < 0)
+	if (kt_epoch_start(d) < 0 || wks_start(d) < 0 || delivery_start(d, DELIVERY_THREADS) < 0)
 		goto done;
-	daemon_log("serving %zu domain(s) as %s: https on port %u (%u worker processes besides "
-		   "this one), smtp on port %u", d->conf->ndomains, d->hostname,
-		   d->conf->listen_https.port, https_workers(), d->conf->listen_smtp.port);
+	daemon_log("serving %zu domain(s) as %s: https on port %u (%u worker processes), smtp on "
+		   "port %u (the MX process); this process writes the Maildirs and commits the epochs",
+		   d->conf->ndomains, d->hostname, d->conf->listen_https.port, https_workers(),
+		   d->conf->listen_smtp.port);
 	st = event_base_dispatch(d->base) < 0 || d->fatal ? EX_SOFTWARE : 0;
 done:
 	if (sigint)

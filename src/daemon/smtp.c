@@ -1,7 +1,9 @@
-/* smtp.c: the MX. Each connection is a bufferevent feeding an
- * smtp_session (the protocol lives there, socket-free); this file only
- * moves bytes, applies time-outs and session caps, switches to TLS on
- * STARTTLS, and delivers into Maildir before the session may answer 250. */
+/* smtp.c: the MX, in its own process (workers.c). Each connection is a
+ * bufferevent feeding an smtp_session (the protocol lives there,
+ * socket-free); this file only moves bytes, applies time-outs and session
+ * caps, switches to TLS on STARTTLS, and hands each message to the Maildir
+ * writer (mx_link.h), whose answer the session waits for before it may
+ * answer 250. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -18,7 +20,8 @@
 
 #include "daemon.h"
 #include "wks_service.h"
-#include "delivery.h"
+#include "delivery_msg.h"
+#include "mx_link.h"
 #include "smtp_session.h"
 
 #define SMTP_MAX_ERRORS 10
@@ -29,6 +32,7 @@ struct smtp {
 	struct evconnlistener *listener;
 	size_t sessions;
 	struct conn *conns; /* every open connection, for the per-address cap */
+	uint32_t next_id;   /* the next delivery's name */
 };
 
 struct conn {
@@ -41,7 +45,8 @@ struct conn {
 	char peer[INET6_ADDRSTRLEN];
 	unsigned delivered;
 	bool closing; /* a last reply is being sent; free once it is out */
-	struct delivery_job *pending; /* a delivery the workers have not answered */
+	bool pending; /* the Maildir writer has not answered delivery `id` */
+	uint32_t id;
 	bool dead;    /* the connection is gone; free once pending is answered */
 	struct event *deadline;  /* conn_deadline */
 	struct timespec session_end; /* CLOCK_MONOTONIC */
@@ -69,11 +74,10 @@ static void conn_free(struct conn *c)
 	free(c);
 }
 
-/* Frees c now, or once its delivery is answered: a worker may be writing
- * the message the session still owns. */
+/* Frees c now, or once its delivery is answered. */
 static void conn_close(struct conn *c)
 {
-	if (c->pending == NULL) {
+	if (!c->pending) {
 		conn_free(c);
 		return;
 	}
@@ -98,22 +102,6 @@ static enum smtp_rcpt_verdict on_rcpt(void *arg, const struct smtp_envelope *env
 	if (r < 0)
 		return SMTP_RCPT_TEMPFAIL;
 	return r == 1 ? SMTP_RCPT_OK : SMTP_RCPT_UNKNOWN;
-}
-
-int smtp_maildir_of(const struct daemon *d, const struct wkd_address *a, char *path, size_t size)
-{
-	const struct conf_domain *dom = conf_find_domain(d->conf, a->domain);
-	char local[WKD_LOCAL_MAX + 1];
-	size_t i;
-	if (dom == NULL)
-		return -1;
-	for (i = 0; a->local[i]; i++)
-		local[i] = (char)((a->local[i] >= 'A' && a->local[i] <= 'Z') ? a->local[i] + 32 : a->local[i]);
-	local[i] = 0;
-	if (strchr(local, '/') != NULL || strcmp(local, ".") == 0 || strcmp(local, "..") == 0)
-		return -1;
-	int n = snprintf(path, size, "%s/%s", dom->maildir_root, local);
-	return n < 0 || (size_t)n >= size ? -1 : 0;
 }
 
 /* The client's EHLO name as it may appear in a header: printable ASCII,
@@ -150,13 +138,16 @@ static int trace_headers(const struct conn *c, const struct smtp_envelope *env, 
 static int flush_output(struct conn *c);
 static void on_read(struct bufferevent *bev, void *arg);
 
-/* In the loop, once the workers are done: now the session may say 250. */
-static void on_delivered(struct delivery_job *job)
+void smtp_delivered(struct daemon *d, uint32_t id, enum smtp_deliver_result r)
 {
-	struct conn *c = job->arg;
-	enum smtp_deliver_result r = job->result;
-	c->pending = NULL;
-	delivery_job_free(job);
+	struct conn *c = d->smtp->conns;
+	while (c != NULL && !(c->pending && c->id == id))
+		c = c->next;
+	if (c == NULL) {
+		daemon_log("smtp: the Maildir writer answered delivery %u, which no session waits for", id);
+		return;
+	}
+	c->pending = false;
 	if (c->dead) {
 		conn_free(c);
 		return;
@@ -172,41 +163,32 @@ static void on_delivered(struct delivery_job *job)
 	on_read(c->bev, c); /* commands pipelined behind the message */
 }
 
-static struct delivery_job *job_new(struct conn *c, const struct smtp_envelope *env,
-				    const uint8_t *msg, size_t len)
-{
-	struct delivery_job *job = calloc(1, sizeof(*job));
-	if (job == NULL || (job->paths = calloc(env->rcpt_count, sizeof(char *))) == NULL)
-		goto fail;
-	for (; job->npaths < env->rcpt_count; job->npaths++) {
-		char path[4096];
-		if (smtp_maildir_of(c->d, &env->rcpts[job->npaths], path, sizeof(path)) < 0 ||
-		    (job->paths[job->npaths] = strdup(path)) == NULL)
-			goto fail;
-	}
-	buf_init(&job->data, len + 4096);
-	if (trace_headers(c, env, &job->data) < 0 || buf_append(&job->data, msg, len) < 0)
-		goto fail;
-	job->done = on_delivered;
-	job->arg = c;
-	return job;
-fail:
-	delivery_job_free(job);
-	return NULL;
-}
-
-/* Hands the message to the delivery workers; the session answers once
- * every recipient's copy is durable (on_delivered), so a 250 never
+/* Hands the message to the Maildir writer; the session answers once
+ * every recipient's copy is durable (smtp_delivered), so a 250 never
  * acknowledges a message a crash could lose. */
 static enum smtp_deliver_result on_deliver(void *arg, const struct smtp_envelope *env,
 					   const uint8_t *msg, size_t len)
 {
 	struct conn *c = arg;
-	struct delivery_job *job = job_new(c, env, msg, len);
-	if (job == NULL)
+	char(*addr)[DLV_ADDRESS_MAX + 1] = calloc(env->rcpt_count, sizeof(*addr));
+	const char **rcpts = calloc(env->rcpt_count, sizeof(*rcpts));
+	struct buf trace;
+	buf_init(&trace, 4096);
+	int r = addr != NULL && rcpts != NULL && trace_headers(c, env, &trace) == 0 ? 0 : -1;
+	for (size_t i = 0; r == 0 && i < env->rcpt_count; i++) {
+		r = wkd_address_format(&env->rcpts[i], addr[i], sizeof(addr[i]));
+		rcpts[i] = addr[i];
+	}
+	uint32_t id = c->d->smtp->next_id++;
+	if (r == 0)
+		r = mx_link_send(c->d, id, rcpts, env->rcpt_count, &trace, msg, len);
+	buf_free(&trace);
+	free(rcpts);
+	free(addr);
+	if (r < 0)
 		return SMTP_DELIVER_TEMPFAIL;
-	c->pending = job;
-	delivery_submit(c->d, job);
+	c->pending = true;
+	c->id = id;
 	return SMTP_DELIVER_PENDING;
 }
 
@@ -360,7 +342,7 @@ static void on_deadline(evutil_socket_t fd, short what, void *arg)
 	struct conn *c = arg;
 	(void)fd;
 	(void)what;
-	if (c->dead || c->pending != NULL)
+	if (c->dead || c->pending)
 		return; /* a delivery is being answered; the deadline comes back with its reply */
 	if (conn_expire(c) < 0)
 		conn_close(c);

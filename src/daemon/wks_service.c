@@ -13,6 +13,7 @@
 
 #include "atomic_file.h"
 #include "daemon.h"
+#include "delivery.h"
 #include "maildir.h"
 #include "mime.h"
 #include "pgp.h"
@@ -136,7 +137,7 @@ static int domain_init(struct daemon *d, const struct conf_domain *dom, const ch
 	buf_init(&w->policy, d->policy.len + 256);
 	buf_init(&w->file, 256);
 	if (wkd_address_parse(w->address, &a) < 0 || wkd_hash_local_part(WKS_LOCAL, w->hash) < 0 ||
-	    smtp_maildir_of(d, &a, w->maildir, sizeof(w->maildir)) < 0)
+	    delivery_maildir_of(d, &a, w->maildir, sizeof(w->maildir)) < 0)
 		return -1;
 	if (key_load(keys, w) < 0)
 		return -1;
@@ -351,7 +352,7 @@ static enum outcome deliver_request(struct job *j, const struct buf *mail)
 {
 	struct wkd_address a;
 	char path[4096], name[MAILDIR_NAME_SIZE];
-	if (wkd_address_parse(j->from, &a) < 0 || smtp_maildir_of(j->d, &a, path, sizeof(path)) < 0)
+	if (wkd_address_parse(j->from, &a) < 0 || delivery_maildir_of(j->d, &a, path, sizeof(path)) < 0)
 		return refuse(j, "the submitter's Maildir is not usable");
 	if (maildir_deliver(path, mail->data, mail->len, name, sizeof(name)) < 0) {
 		daemon_log("wks %s: cannot deliver the confirmation request to %s: %s", j->w->name,

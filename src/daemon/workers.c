@@ -1,16 +1,23 @@
-/* workers.c: HTTPS worker processes. One event loop serves about 35,000
- * key lookups a second on one core; these let the key directory use the
- * others. Each worker is a fork of the daemon before its event loop
- * exists, holding the listening HTTPS socket, the TLS context, its own
- * store connection and its own channel to the key holder, and nothing of
- * the SMTP side; it inherits the main process's sandbox and narrows it
- * to writing in the state directory only. The parent watches the key
- * holder here too. */
+/* workers.c: the processes that talk to the network, forked by the main
+ * process (which talks to none) and restarted by it when they die:
+ *   - HTTPS workers, one per core (one event loop serves about 35,000 key
+ *     lookups a second on one core), each holding the listening HTTPS
+ *     socket, the TLS context, its own store connection and its own
+ *     channel to the key holder, and nothing of the SMTP side;
+ *   - the MX process: the SMTP sessions, holding the listening SMTP
+ *     socket, the TLS context, its own store connection (to know the
+ *     users) and its channel to the Maildir writer (mx_link.h), and no
+ *     channel to the key holder.
+ * Each inherits the main process's sandbox and narrows it to writing in
+ * the state directory only (its store), never a Maildir. The parent
+ * watches the key holder here too. */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -19,6 +26,7 @@
 #include "daemon.h"
 #include "wks_service.h"
 #include "keyholder.h"
+#include "mx_link.h"
 #include "sandbox.h"
 
 #define WORKERS_MAX 64
@@ -27,7 +35,9 @@ struct workers {
 	pid_t pids[WORKERS_MAX];
 	unsigned n;
 	int https_fd;
-	int close_fd; /* the SMTP socket: a worker must not hold it */
+	int smtp_fd;
+	pid_t mx;         /* the MX process, 0 while there is none */
+	int mx_link;      /* the main process's end of its channel until served, or -1 */
 	int stopping;
 	struct event *sigchld;
 };
@@ -40,37 +50,96 @@ static void on_worker_signal(evutil_socket_t sig, short what, void *arg)
 	event_base_loopexit(base, NULL);
 }
 
-/* The worker's life: its own loop, HTTPS only, until SIGTERM or until
- * the parent is gone (it must not outlive it holding the port). */
-static void worker_main(struct daemon *d, unsigned slot, int https_fd, int close_fd, pid_t parent)
+/* What every child does first: it ends with the parent (it must not
+ * outlive it holding a port), leaves stopping to the parent, forgets the
+ * parent's parts and secrets and every descriptor it must not hold
+ * (keep_fd: the listening socket it serves), and narrows its sandbox: the
+ * main process is the Maildirs' one writer, a child may change files in
+ * the state directory only. */
+static void child_init(struct daemon *d, pid_t parent, int keep_fd)
 {
-	struct event *term;
+	struct workers *w = d->workers;
 	if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != parent)
 		_exit(0);
-	if (close_fd >= 0)
-		close(close_fd);
+	const int parents[] = {w->https_fd, w->smtp_fd, w->mx_link};
+	for (size_t i = 0; i < sizeof(parents) / sizeof(parents[0]); i++)
+		if (parents[i] >= 0 && parents[i] != keep_fd)
+			close(parents[i]);
+	if (mx_link_fd(d) >= 0) /* the parent's end of the MX's channel */
+		close(mx_link_fd(d));
 	signal(SIGTERM, SIG_DFL);
-	signal(SIGINT, SIG_IGN); /* the parent decides when workers stop */
+	signal(SIGINT, SIG_IGN);
 	signal(SIGCHLD, SIG_DFL);
 	d->smtp = NULL;
 	d->delivery = NULL;
+	d->mx_link = NULL;
 	d->workers = NULL;
-	keyholder_keep_only(d, KH_CHANNEL_WORKER + slot);
-	d->kh = keyholder_channel(d, KH_CHANNEL_WORKER + slot);
-	wks_forget_secrets(d); /* a worker holds no secret key */
-	/* the delivery threads of the main process are the Maildirs' one
-	 * writer: a worker may change files in the state directory only */
+	wks_forget_secrets(d); /* a child holds no secret key */
 	const char *state[] = {d->conf->state_dir};
 	if (sandbox_narrow_writes(state, 1) < 0)
 		_exit(70);
-	if ((d->base = event_base_new()) == NULL || daemon_store_open(d) < 0 ||
-	    https_start(d, https_fd) < 0)
-		_exit(70);
-	term = evsignal_new(d->base, SIGTERM, on_worker_signal, d->base);
+}
+
+/* The child's loop, until SIGTERM. */
+static void child_run(struct daemon *d)
+{
+	struct event *term = evsignal_new(d->base, SIGTERM, on_worker_signal, d->base);
 	if (term == NULL || evsignal_add(term, NULL) < 0)
 		_exit(70);
 	event_base_dispatch(d->base);
 	_exit(0);
+}
+
+static void https_main(struct daemon *d, unsigned slot, int https_fd, pid_t parent)
+{
+	child_init(d, parent, https_fd);
+	keyholder_keep_only(d, KH_CHANNEL_WORKER + slot);
+	d->kh = keyholder_channel(d, KH_CHANNEL_WORKER + slot);
+	if ((d->base = event_base_new()) == NULL || daemon_store_open(d) < 0 ||
+	    https_start(d, https_fd) < 0)
+		_exit(70);
+	child_run(d);
+}
+
+#ifdef SEALMAIL_DISHONEST
+/* The tests' compromised MX process, the first one started only: it sends
+ * the writer bytes that do not decode, or asks for a delivery to an
+ * address it never accepted a RCPT for. */
+static void mx_dishonest(struct daemon *d, int link_fd)
+{
+	const char *forge = getenv("SEALMAIL_TEST_MX_FORGE_RCPT");
+	const char *path = getenv("SEALMAIL_TEST_MX_TRY_WRITE");
+	struct buf none;
+	buf_init(&none, 0);
+	if (path != NULL) {
+		int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		daemon_log("smtp: test: %s %s%s%s", fd < 0 ? "cannot create" : "created", path,
+			   fd < 0 ? ": " : "", fd < 0 ? strerror(errno) : "");
+		if (fd >= 0)
+			close(fd);
+	}
+	if (getenv("SEALMAIL_TEST_MX_GARBAGE") != NULL &&
+	    write(link_fd, "garbage, not a delivery request", 31) != 31)
+		_exit(70);
+	if (forge != NULL && mx_link_send(d, 0xdead, &forge, 1, &none, (const uint8_t *)"x\r\n", 3) < 0)
+		_exit(70);
+}
+#endif
+
+static void mx_main(struct daemon *d, int smtp_fd, int link_fd, pid_t parent)
+{
+	child_init(d, parent, smtp_fd);
+	keyholder_keep_only(d, KH_CHANNEL_NONE);
+	d->kh = NULL;
+	if ((d->base = event_base_new()) == NULL || daemon_store_open(d) < 0 ||
+	    mx_link_client_start(d, link_fd) < 0 || smtp_start(d, smtp_fd) < 0)
+		_exit(70);
+#ifdef SEALMAIL_DISHONEST
+	mx_dishonest(d, link_fd);
+#endif
+	daemon_log("smtp: the MX process (pid %ld) serves port %u", (long)getpid(),
+		   d->conf->listen_smtp.port);
+	child_run(d);
 }
 
 static int spawn(struct daemon *d, unsigned i)
@@ -82,9 +151,45 @@ static int spawn(struct daemon *d, unsigned i)
 		return -1;
 	}
 	if (pid == 0)
-		worker_main(d, i, d->workers->https_fd, d->workers->close_fd, parent);
+		https_main(d, i, d->workers->https_fd, parent);
 	d->workers->pids[i] = pid;
 	return 0;
+}
+
+/* A new MX process and its channel; the parent serves the channel at once
+ * if its loop exists, else from workers_watch. */
+static int spawn_mx(struct daemon *d)
+{
+	struct workers *w = d->workers;
+	int pair[2];
+	pid_t parent = getpid();
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) < 0) {
+		daemon_log("smtp: cannot make the MX process's channel: %s", strerror(errno));
+		return -1;
+	}
+	pid_t pid = fork();
+	if (pid < 0) {
+		daemon_log("smtp: cannot start the MX process: %s", strerror(errno));
+		close(pair[0]);
+		close(pair[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		close(pair[0]);
+		mx_main(d, w->smtp_fd, pair[1], parent);
+	}
+	close(pair[1]);
+	w->mx = pid;
+#ifdef SEALMAIL_DISHONEST
+	unsetenv("SEALMAIL_TEST_MX_GARBAGE");
+	unsetenv("SEALMAIL_TEST_MX_FORGE_RCPT");
+	unsetenv("SEALMAIL_TEST_MX_TRY_WRITE");
+#endif
+	if (d->base == NULL) {
+		w->mx_link = pair[0];
+		return 0;
+	}
+	return mx_link_serve(d, pair[0], pid);
 }
 
 int workers_start(struct daemon *d, int https_fd, int smtp_fd, unsigned n)
@@ -93,16 +198,17 @@ int workers_start(struct daemon *d, int https_fd, int smtp_fd, unsigned n)
 	if (w == NULL)
 		return -1;
 	w->https_fd = https_fd;
-	w->close_fd = smtp_fd;
+	w->smtp_fd = smtp_fd;
+	w->mx_link = -1;
 	d->workers = w;
 	for (; w->n < n && w->n < WORKERS_MAX; w->n++)
 		if (spawn(d, w->n) < 0)
 			return -1;
-	return 0;
+	return spawn_mx(d);
 }
 
-/* A worker died: unless we are stopping, start another in its place. The
- * key holder died: the daemon cannot go on without its keys. */
+/* A worker or the MX died: unless we are stopping, start another in its
+ * place. The key holder died: the daemon cannot go on without its keys. */
 static void on_sigchld(evutil_socket_t sig, short what, void *arg)
 {
 	struct daemon *d = arg;
@@ -115,6 +221,14 @@ static void on_sigchld(evutil_socket_t sig, short what, void *arg)
 		if (keyholder_ended(d, pid, status)) {
 			d->fatal = 1;
 			event_base_loopexit(d->base, NULL);
+			continue;
+		}
+		if (pid == w->mx) {
+			daemon_log("smtp: the MX process %ld ended (status %d)%s", (long)pid, status,
+				   w->stopping ? "" : ", starting another");
+			w->mx = 0;
+			if (!w->stopping)
+				spawn_mx(d);
 			continue;
 		}
 		for (unsigned i = 0; i < w->n; i++) {
@@ -135,7 +249,11 @@ int workers_watch(struct daemon *d)
 	if (w == NULL)
 		return 0;
 	w->sigchld = evsignal_new(d->base, SIGCHLD, on_sigchld, d);
-	return w->sigchld != NULL && evsignal_add(w->sigchld, NULL) == 0 ? 0 : -1;
+	if (w->sigchld == NULL || evsignal_add(w->sigchld, NULL) < 0)
+		return -1;
+	int fd = w->mx_link;
+	w->mx_link = -1;
+	return fd < 0 ? 0 : mx_link_serve(d, fd, w->mx);
 }
 
 void workers_stop(struct daemon *d)
@@ -147,10 +265,17 @@ void workers_stop(struct daemon *d)
 	for (unsigned i = 0; i < w->n; i++)
 		if (w->pids[i] > 0)
 			kill(w->pids[i], SIGTERM);
+	if (w->mx > 0)
+		kill(w->mx, SIGTERM);
 	for (unsigned i = 0; i < w->n; i++)
 		if (w->pids[i] > 0)
 			while (waitpid(w->pids[i], NULL, 0) < 0 && errno == EINTR)
 				;
+	if (w->mx > 0)
+		while (waitpid(w->mx, NULL, 0) < 0 && errno == EINTR)
+			;
+	if (w->mx_link >= 0)
+		close(w->mx_link);
 	if (w->sigchld)
 		event_free(w->sigchld);
 	free(w);

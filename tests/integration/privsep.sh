@@ -1,5 +1,10 @@
 #!/bin/bash
 # sealmaild's process separation, inside private namespaces:
+#   - the main process talks to no peer: HTTPS workers serve the key
+#     directory, the MX process the SMTP sessions, and only the main
+#     process writes Maildirs, for the MX, which cannot forge a delivery
+#     (to someone who is no user, or with bytes that do not decode) and is
+#     restarted when it dies;
 #   - the key holder, the one process that holds the domains' log signing
 #     and VRF keys, is confined (seccomp, no new privileges, no
 #     capabilities, no network, no files);
@@ -35,12 +40,28 @@ sealmaild_start
 # children PID: the processes whose parent is PID.
 children() { awk -v p="$1" '$4 == p { print $1 }' /proc/[0-9]*/stat 2>/dev/null; }
 KH=$(sed -n 's/.*key holder (pid \([0-9]*\)).*/\1/p' "$T/sealmaild.log" | head -n 1)
-WORKERS=$(children "$DPID" | grep -vx "$KH")
+mx_pid() { sed -n 's/.*the MX process (pid \([0-9]*\)) serves.*/\1/p' "$T/sealmaild.log" | tail -n 1; }
+MX=$(mx_pid)
+WORKERS=$(children "$DPID" | grep -vx "$KH" | grep -vx "$MX")
+ok "the MX process runs beside the daemon" bash -c "[ -n '$MX' ] && grep -q '^PPid:[[:space:]]*$DPID$' /proc/$MX/status"
+ok "so do the HTTPS workers, one per core" test "$(echo $WORKERS | wc -w)" = "$(nproc)"
+# listening SOCKET_INODE: the inode of the socket listening on port 25 or 443
+listening() { awk -v p="$(printf ':%04X' "$1")" '$2 ~ p"$" && $4 == "0A" { print $10 }' /proc/net/tcp; }
+holds() { ls -l /proc/"$1"/fd 2>/dev/null | grep -q "socket:\[$2\]"; }
+SMTP_INO=$(listening 25) HTTPS_INO=$(listening 443)
+ok "the MX process holds the SMTP port and not the HTTPS one" bash -c \
+	"$(declare -f holds); holds $MX $SMTP_INO && ! holds $MX $HTTPS_INO"
+for w in $WORKERS; do
+	ok "HTTPS worker $w holds the HTTPS port and not the SMTP one" bash -c \
+		"$(declare -f holds); holds $w $HTTPS_INO && ! holds $w $SMTP_INO"
+done
+ok "the main process accepts no connection: it has no TCP socket but the listening ones" bash -c \
+	"for f in /proc/$DPID/fd/*; do l=\$(readlink \$f); case \$l in socket:*) i=\${l#socket:[}; i=\${i%]}; if awk -v i=\$i '\$10 == i' /proc/net/tcp /proc/net/tcp6 | grep -q .; then [ \$i = $SMTP_INO ] || [ \$i = $HTTPS_INO ] || exit 1; fi;; esac; done"
 ok "the key holder runs beside the daemon, and logs how it is confined" bash -c \
 	"[ -n '$KH' ] && grep -q '^PPid:[[:space:]]*$DPID$' /proc/$KH/status && grep -q 'key holder (pid $KH): 1 domain key set(s) loaded; confined by seccomp' '$T/sealmaild.log'"
 ok "it has a seccomp filter, no new privileges and no capabilities" bash -c \
 	"grep -q '^Seccomp:[[:space:]]*2$' /proc/$KH/status && grep -q '^NoNewPrivs:[[:space:]]*1$' /proc/$KH/status && grep -q '^CapEff:[[:space:]]*0*$' /proc/$KH/status && grep -q '^CapPrm:[[:space:]]*0*$' /proc/$KH/status"
-for p in "$DPID" $WORKERS; do
+for p in "$DPID" $WORKERS "$MX"; do
 	ok "network process $p has a seccomp filter and no new privileges" bash -c \
 		"grep -q '^Seccomp:[[:space:]]*2$' /proc/$p/status && grep -q '^NoNewPrivs:[[:space:]]*1$' /proc/$p/status"
 done
@@ -53,6 +74,7 @@ if [ -n "$REAL_ROOT" ]; then
 	for w in $WORKERS; do
 		ok "HTTPS worker $w runs as nobody" test "$(uid_of "$w")" = 65534
 	done
+	ok "the MX process runs as nobody" test "$(uid_of "$MX")" = 65534
 	ok "the key holder stays root, confined" test "$(uid_of "$KH")" = 0
 	ok "the keys' directory is root's, mode 0700" test "$(stat -c '%u %a' "$T/state/keys")" = "0 700"
 	ok "the key files are root's, mode 0600" bash -c \
@@ -119,6 +141,7 @@ ok "the daemon's network process holds neither key" not_in_memory "$DPID"
 for w in $WORKERS; do
 	ok "HTTPS worker $w holds neither key" not_in_memory "$w"
 done
+ok "the MX process holds neither key" not_in_memory "$MX"
 
 # ---- the keys at work, through the key holder ----
 ok "Luke publishes: the daemon asks the key holder for his VRF proof, the epoch for its signature" \
@@ -130,9 +153,22 @@ sleep 1
 ok "HTTPS workers killed with SIGKILL are replaced, and lookups go on" bash -c \
 	"for i in 1 2 3 4 5 6; do SEALMAIL_HOME=$LEA '$SEALMAIL' lookup luke@jedi.test >/dev/null 2>&1 || exit 1; st=0; SEALMAIL_HOME=$LEA '$SEALMAIL' lookup ben\$i@jedi.test >/dev/null 2>&1 || st=\$?; [ \$st = 67 ] || exit 1; done"
 
-# ---- the key holder's end stops the daemon, losing nothing ----
+# ---- the MX process: restarted, and it cannot write a Maildir itself ----
 printf 'From: Lea <lea@rebels.test>\nTo: Luke <luke@jedi.test>\nSubject: before\n\nStill here.\n' |
 	sm "$LEA" seal >"$T/sealed.eml"
+mail_count() { ls "$T/mail/luke/new/" 2>/dev/null | wc -l; }
+n0=$(mail_count)
+ok "mail goes through the MX process into Luke's Maildir" bash -c \
+	"$(declare -f swaks_deliver); T='$T' swaks_deliver '$T/sealed.eml' && [ \$(ls '$T/mail/luke/new/' | wc -l) = $((n0 + 1)) ]"
+kill -9 "$MX"
+for _ in $(seq 50); do [ "$(mx_pid)" != "$MX" ] && break; sleep 0.1; done
+NEWMX=$(mx_pid)
+ok "the MX process killed with SIGKILL is replaced" bash -c "[ -n '$NEWMX' ] && [ '$NEWMX' != '$MX' ] && kill -0 $NEWMX"
+ok "the parent says so" grep -q "the MX process $MX ended (status 9), starting another" "$T/sealmaild.log"
+ok "and mail goes on" bash -c \
+	"$(declare -f swaks_deliver); T='$T' swaks_deliver '$T/sealed.eml' && [ \$(ls '$T/mail/luke/new/' | wc -l) = $((n0 + 2)) ]"
+
+# ---- the key holder's end stops the daemon, losing nothing ----
 ok "a letter is accepted before the key holder dies" swaks_deliver "$T/sealed.eml"
 kill -9 "$KH"
 st=0
@@ -146,6 +182,32 @@ st=0
 SEALMAIL_TEST_KEYHOLDER_GARBAGE=1 timeout 20 "$SEALMAILD_DISHONEST" serve -f "$T/sealmaild.conf" 2>"$T/garbage.log" || st=$?
 ok "a malformed message to the key holder is fatal to it: the daemon stops, exit 70" test "$st" = 70
 ok "with a clear log line" grep -q "key holder: a malformed request; stopping" "$T/garbage.log"
+
+# A compromised MX process (the test build's first one): it tries to write
+# into Luke's Maildir itself and asks the writer for a delivery to someone
+# who is no user; in a second run, it sends bytes that do not decode.
+SEALMAIL_TEST_MX_TRY_WRITE="$T/mail/luke/new/forged" SEALMAIL_TEST_MX_FORGE_RCPT=vader@jedi.test \
+	SEALMAILD=$SEALMAILD_DISHONEST sealmaild_start
+for _ in $(seq 50); do grep -q "delivery 57005, which no session waits for" "$T/sealmaild.log" && break; sleep 0.1; done
+if grep -q "confined: seccomp, Landlock" "$T/sealmaild.log"; then
+	ok "the MX process cannot create a file in a Maildir (Landlock)" bash -c \
+		"grep -q 'smtp: test: cannot create $T/mail/luke/new/forged: Permission denied' '$T/sealmaild.log' && [ ! -e '$T/mail/luke/new/forged' ]"
+else
+	echo "# no Landlock in this kernel: the MX's write test is skipped"
+fi
+ok "a delivery to someone who is no user is refused by the writer" bash -c \
+	"grep -q 'the MX process asked for a delivery to vader@jedi.test, who is no user' '$T/sealmaild.log' && [ ! -e '$T/mail/vader' ]"
+kill "$DPID"
+wait "$DPID" || true
+n0=$(mail_count)
+SEALMAIL_TEST_MX_GARBAGE=1 SEALMAILD=$SEALMAILD_DISHONEST sealmaild_start
+for _ in $(seq 50); do grep -q "the MX process [0-9]* ended (status 9), starting another" "$T/sealmaild.log" && break; sleep 0.1; done
+ok "a malformed delivery request ends the MX process that sent it, not the daemon" bash -c \
+	"grep -q 'a malformed delivery request from the MX process [0-9]*; ending it' '$T/sealmaild.log' && kill -0 $DPID"
+ok "the parent starts another MX, and mail goes on" bash -c \
+	"$(declare -f swaks_deliver); T='$T' swaks_deliver '$T/sealed.eml' && [ \$(ls '$T/mail/luke/new/' | wc -l) = $((n0 + 1)) ]"
+kill "$DPID"
+wait "$DPID" || true
 
 VKEY=$(D log-key jedi.test)
 mv "$T/state/keys/"* "$T/state/kt/" && rmdir "$T/state/keys"

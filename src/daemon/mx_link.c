@@ -1,0 +1,275 @@
+/* mx_link.c: the MX process's channel to the Maildir writer (mx_link.h). */
+#include "mx_link.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+
+#include "daemon.h"
+#include "delivery.h"
+#include "delivery_msg.h"
+#include "wkd.h"
+#include "wks_service.h"
+
+/* Room for the trace headers the MX puts before a message. */
+#define TRACE_MAX (8u * 1024)
+
+struct mx_link {
+	struct daemon *d;
+	struct bufferevent *bev;  /* NULL once closed */
+	pid_t mx;                 /* writer side: the MX process at the other end */
+	struct dlv_header head;   /* writer side: the request being read */
+	bool have_head;
+	unsigned pending;         /* writer side: deliveries the threads have not answered */
+};
+
+/* ---- the MX's side ---- */
+
+static void client_read(struct bufferevent *bev, void *arg)
+{
+	struct mx_link *l = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+	uint8_t m[DLV_REPLY_LEN];
+	while (evbuffer_get_length(in) >= DLV_REPLY_LEN) {
+		uint32_t id;
+		uint8_t result;
+		if (evbuffer_remove(in, m, sizeof(m)) != (int)sizeof(m) ||
+		    dlv_reply_decode(m, &id, &result) < 0) {
+			daemon_log("smtp: a malformed reply from the Maildir writer; stopping");
+			_exit(70);
+		}
+		smtp_delivered(l->d, id, (enum smtp_deliver_result)result);
+	}
+}
+
+/* The writer is gone (the main process ended, or ended this channel):
+ * nothing more can be delivered, and the parent starts another MX. */
+static void client_event(struct bufferevent *bev, short what, void *arg)
+{
+	(void)bev;
+	(void)arg;
+	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) {
+		daemon_log("smtp: the channel to the Maildir writer closed; stopping");
+		_exit(70);
+	}
+}
+
+static struct mx_link *link_new(struct daemon *d, int fd, bufferevent_data_cb read,
+				bufferevent_event_cb event)
+{
+	struct mx_link *l = calloc(1, sizeof(*l));
+	if (l == NULL || evutil_make_socket_nonblocking(fd) < 0 ||
+	    (l->bev = bufferevent_socket_new(d->base, fd, BEV_OPT_CLOSE_ON_FREE)) == NULL) {
+		free(l);
+		close(fd);
+		return NULL;
+	}
+	l->d = d;
+	bufferevent_setcb(l->bev, read, NULL, event, l);
+	bufferevent_enable(l->bev, EV_READ | EV_WRITE);
+	return l;
+}
+
+int mx_link_client_start(struct daemon *d, int fd)
+{
+	d->mx_link = link_new(d, fd, client_read, client_event);
+	return d->mx_link != NULL ? 0 : -1;
+}
+
+int mx_link_send(struct daemon *d, uint32_t id, const char *const *rcpts, size_t n,
+		 const struct buf *head, const uint8_t *body, size_t len)
+{
+	struct bufferevent *bev = d->mx_link->bev;
+	struct buf req;
+	buf_init(&req, DLV_HEADER_LEN + n * (2 + DLV_ADDRESS_MAX));
+	int r = dlv_request_encode(id, rcpts, n, head->len + len, &req);
+	if (r == 0 && (bufferevent_write(bev, req.data, req.len) < 0 ||
+		       bufferevent_write(bev, head->data, head->len) < 0 ||
+		       bufferevent_write(bev, body, len) < 0))
+		r = SM_ENOMEM;
+	buf_free(&req);
+	return r;
+}
+
+/* ---- the writer's side ---- */
+
+static void link_free(struct mx_link *l)
+{
+	if (l->bev != NULL)
+		bufferevent_free(l->bev);
+	free(l);
+}
+
+/* Closes the channel; l itself goes once nothing waits on it. */
+static void link_close(struct mx_link *l)
+{
+	if (l->d->mx_link == l)
+		l->d->mx_link = NULL;
+	if (l->bev != NULL) {
+		bufferevent_free(l->bev);
+		l->bev = NULL;
+	}
+	if (l->pending == 0)
+		link_free(l);
+}
+
+static void answered(struct delivery_job *job)
+{
+	struct mx_link *l = job->arg;
+	uint8_t m[DLV_REPLY_LEN];
+	dlv_reply_encode(job->id, (uint8_t)job->result, m);
+	if (l->bev != NULL && bufferevent_write(l->bev, m, sizeof(m)) < 0)
+		daemon_log("smtp: cannot answer the MX process");
+	delivery_job_free(job);
+	l->pending--;
+	if (l->bev == NULL && l->pending == 0)
+		link_free(l);
+}
+
+struct rcpt_check {
+	struct mx_link *l;
+	struct delivery_job *job;
+};
+
+/* One recipient of a request: a user here (or the Web Key Service's
+ * address), whose Maildir joins the job. Nonzero refuses the delivery. */
+static int add_rcpt(void *arg, const char *address)
+{
+	struct rcpt_check *rc = arg;
+	struct daemon *d = rc->l->d;
+	struct wkd_address a;
+	char path[4096];
+	if (wkd_address_parse(address, &a) < 0 || conf_find_domain(d->conf, a.domain) == NULL ||
+	    !conf_find_domain(d->conf, a.domain)->mx) {
+		daemon_log("smtp: the MX process asked for a delivery to %s, not a domain of ours", address);
+		return SMTP_DELIVER_TEMPFAIL;
+	}
+	if (!wks_is_submission(d, &a)) {
+		char canon[DLV_ADDRESS_MAX + 1];
+		int r = wkd_address_format(&a, canon, sizeof(canon)) < 0 ? -1 : store_user_exists(d->store, canon);
+		if (r < 0)
+			return SMTP_DELIVER_TEMPFAIL;
+		if (r == 0) {
+			daemon_log("smtp: the MX process asked for a delivery to %s, who is no user", address);
+			return SMTP_DELIVER_TEMPFAIL;
+		}
+	}
+	struct delivery_job *job = rc->job;
+	if (delivery_maildir_of(d, &a, path, sizeof(path)) < 0 ||
+	    (job->paths[job->npaths] = strdup(path)) == NULL)
+		return SMTP_DELIVER_TEMPFAIL;
+	job->npaths++;
+	return 0;
+}
+
+/* The request whose header is l->head, all of it in in: a job for the
+ * delivery threads, or at once a refusal. -1 if it does not decode. */
+static int serve_request(struct mx_link *l, struct evbuffer *in)
+{
+	const struct dlv_header *h = &l->head;
+	struct delivery_job *job = calloc(1, sizeof(*job));
+	struct rcpt_check rc = {l, job};
+	if (job == NULL || (job->paths = calloc(h->nrcpts, sizeof(char *))) == NULL) {
+		free(job);
+		return -1;
+	}
+	job->id = h->id;
+	job->arg = l;
+	job->done = answered;
+	const uint8_t *rcpts = evbuffer_pullup(in, (ev_ssize_t)h->rcpts_len);
+	int r = rcpts == NULL ? -1 : dlv_rcpts_walk(h, rcpts, add_rcpt, &rc);
+	if (r == SM_EPARSE || rcpts == NULL) {
+		delivery_job_free(job);
+		return -1;
+	}
+	evbuffer_drain(in, h->rcpts_len);
+	buf_init(&job->data, h->data_len);
+	const uint8_t *data = h->data_len ? evbuffer_pullup(in, (ev_ssize_t)h->data_len) : NULL;
+	if (r == 0 && h->data_len > 0 && (data == NULL || buf_append(&job->data, data, h->data_len) < 0))
+		r = SMTP_DELIVER_TEMPFAIL;
+	evbuffer_drain(in, h->data_len);
+	l->pending++;
+	if (r != 0) {
+		job->result = (enum smtp_deliver_result)r;
+		answered(job);
+		return 0;
+	}
+	delivery_submit(l->d, job);
+	return 0;
+}
+
+/* A peer that sends what does not decode is broken or hostile: the
+ * channel ends here, and the MX process with it. */
+static void malformed(struct mx_link *l)
+{
+	daemon_log("smtp: a malformed delivery request from the MX process %ld; ending it",
+		   (long)l->mx);
+	if (l->mx > 0)
+		kill(l->mx, SIGKILL);
+	link_close(l);
+}
+
+static void server_read(struct bufferevent *bev, void *arg)
+{
+	struct mx_link *l = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+	const struct conf *c = l->d->conf;
+	const struct dlv_limits lim = {c->max_recipients, (uint32_t)(c->max_message_size + TRACE_MAX)};
+	for (;;) {
+		if (!l->have_head) {
+			uint8_t h[DLV_HEADER_LEN];
+			if (evbuffer_get_length(in) < DLV_HEADER_LEN)
+				return;
+			if (evbuffer_remove(in, h, sizeof(h)) != (int)sizeof(h) ||
+			    dlv_header_decode(h, &lim, &l->head) < 0) {
+				malformed(l);
+				return;
+			}
+			l->have_head = true;
+		}
+		if (evbuffer_get_length(in) < (size_t)l->head.rcpts_len + l->head.data_len)
+			return;
+		l->have_head = false;
+		if (serve_request(l, in) < 0) {
+			malformed(l);
+			return;
+		}
+	}
+}
+
+static void server_event(struct bufferevent *bev, short what, void *arg)
+{
+	(void)bev;
+	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR))
+		link_close(arg);
+}
+
+int mx_link_serve(struct daemon *d, int fd, pid_t mx)
+{
+	if (d->mx_link != NULL)
+		link_close(d->mx_link);
+	struct mx_link *l = link_new(d, fd, server_read, server_event);
+	if (l == NULL) {
+		daemon_log("smtp: cannot serve the MX process's channel: %s", strerror(errno));
+		return -1;
+	}
+	l->mx = mx;
+	d->mx_link = l;
+	return 0;
+}
+
+int mx_link_fd(const struct daemon *d)
+{
+	return d->mx_link != NULL && d->mx_link->bev != NULL ? bufferevent_getfd(d->mx_link->bev) : -1;
+}
+
+void mx_link_stop(struct daemon *d)
+{
+	if (d->mx_link != NULL)
+		link_close(d->mx_link);
+}
