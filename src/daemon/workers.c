@@ -80,12 +80,21 @@ static void child_init(struct daemon *d, pid_t parent, int keep_fd)
 		_exit(70);
 }
 
-/* The child's loop, until SIGTERM. */
+/* The child's loop, until SIGTERM, under its allow-list (sandbox.h). */
 static void child_run(struct daemon *d)
 {
+	struct sandbox_report rep;
+	int log_only = 0;
+#ifdef SEALMAIL_DISHONEST
+	log_only = getenv("SEALMAIL_TEST_SECCOMP_LOG") != NULL;
+#endif
 	struct event *term = evsignal_new(d->base, SIGTERM, on_worker_signal, d->base);
 	if (term == NULL || evsignal_add(term, NULL) < 0)
 		_exit(70);
+	if (sandbox_child(log_only, &rep) < 0) {
+		daemon_log("cannot confine a child process: %s", strerror(errno));
+		_exit(70);
+	}
 	event_base_dispatch(d->base);
 	_exit(0);
 }
@@ -93,6 +102,7 @@ static void child_run(struct daemon *d)
 static void https_main(struct daemon *d, unsigned slot, int https_fd, pid_t parent)
 {
 	child_init(d, parent, https_fd);
+	prctl(PR_SET_NAME, "sealmaild-https");
 	keyholder_keep_only(d, KH_CHANNEL_WORKER + slot);
 	d->kh = keyholder_channel(d, KH_CHANNEL_WORKER + slot);
 	if ((d->base = event_base_new()) == NULL || daemon_store_open(d) < 0 ||
@@ -129,6 +139,7 @@ static void mx_dishonest(struct daemon *d, int link_fd)
 static void mx_main(struct daemon *d, int smtp_fd, int link_fd, pid_t parent)
 {
 	child_init(d, parent, smtp_fd);
+	prctl(PR_SET_NAME, "sealmaild-mx");
 	keyholder_keep_only(d, KH_CHANNEL_NONE);
 	d->kh = NULL;
 	if ((d->base = event_base_new()) == NULL || daemon_store_open(d) < 0 ||

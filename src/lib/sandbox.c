@@ -198,6 +198,50 @@ static const int network_forbidden[] = {
 	SCMP_SYS(io_uring_register),
 };
 
+/* What a network child does once it serves, whichever it is: its event
+ * loop and sockets (libevent, OpenSSL), the store (SQLite: reading, and the
+ * shared-memory index and locks of its write-ahead log), its memory
+ * (malloc, libsodium's guarded pages), time, randomness, threads' futexes
+ * (libraries take locks), signals, its log, and leaving. No process,
+ * program, file metadata change outside the store, or new socket. */
+static const int child_syscalls[] = {
+	/* the loop and the sockets it was given or accepts */
+	SCMP_SYS(epoll_wait), SCMP_SYS(epoll_pwait), SCMP_SYS(epoll_ctl), SCMP_SYS(accept),
+	SCMP_SYS(accept4), SCMP_SYS(read), SCMP_SYS(readv), SCMP_SYS(write), SCMP_SYS(writev),
+	SCMP_SYS(recvfrom), SCMP_SYS(sendto), SCMP_SYS(recvmsg), SCMP_SYS(sendmsg),
+	SCMP_SYS(shutdown), SCMP_SYS(close), SCMP_SYS(getsockname), SCMP_SYS(getpeername),
+	SCMP_SYS(setsockopt), SCMP_SYS(getsockopt), SCMP_SYS(fcntl), SCMP_SYS(ioctl),
+	SCMP_SYS(poll), SCMP_SYS(ppoll),
+	/* the store's files (and the bundles the HTTPS workers map) */
+	SCMP_SYS(openat), SCMP_SYS(pread64), SCMP_SYS(pwrite64), SCMP_SYS(lseek),
+	SCMP_SYS(fstat), SCMP_SYS(newfstatat), SCMP_SYS(stat), SCMP_SYS(lstat), SCMP_SYS(statx),
+	SCMP_SYS(access), SCMP_SYS(faccessat), SCMP_SYS(fsync), SCMP_SYS(fdatasync),
+	SCMP_SYS(ftruncate), SCMP_SYS(fchown), SCMP_SYS(fchmod), SCMP_SYS(getcwd),
+	SCMP_SYS(readlink), SCMP_SYS(unlink),
+	/* memory */
+	SCMP_SYS(brk), SCMP_SYS(mmap), SCMP_SYS(munmap), SCMP_SYS(mremap), SCMP_SYS(mprotect),
+	SCMP_SYS(madvise), SCMP_SYS(mlock), SCMP_SYS(munlock), SCMP_SYS(prlimit64),
+	/* time, randomness, identity, locks */
+	SCMP_SYS(clock_gettime), SCMP_SYS(gettimeofday), SCMP_SYS(time), SCMP_SYS(nanosleep),
+	SCMP_SYS(clock_nanosleep), SCMP_SYS(getrandom), SCMP_SYS(getpid), SCMP_SYS(gettid),
+	SCMP_SYS(getuid), SCMP_SYS(geteuid), SCMP_SYS(getgid), SCMP_SYS(getegid),
+	SCMP_SYS(futex), SCMP_SYS(sched_yield), SCMP_SYS(uname),
+	/* signals and leaving (sigaltstack: the sanitizers' runtime) */
+	SCMP_SYS(rt_sigreturn), SCMP_SYS(rt_sigaction), SCMP_SYS(rt_sigprocmask),
+	SCMP_SYS(sigaltstack), SCMP_SYS(tgkill), SCMP_SYS(exit), SCMP_SYS(exit_group),
+};
+
+int sandbox_child(int log_only, struct sandbox_report *ret)
+{
+	struct sandbox_report rep = {landlock_abi(), 0};
+	uint32_t deny = log_only ? SCMP_ACT_LOG : SCMP_ACT_KILL_PROCESS;
+	if (seccomp_load_list(deny, SCMP_ACT_ALLOW, child_syscalls,
+			      sizeof(child_syscalls) / sizeof(child_syscalls[0])) < 0)
+		return -1;
+	*ret = rep;
+	return 0;
+}
+
 int sandbox_network(const char *const *write_dirs, size_t n, struct sandbox_report *ret)
 {
 	struct sandbox_report rep = {landlock_abi(), 0};

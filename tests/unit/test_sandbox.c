@@ -1,4 +1,4 @@
-/* test_sandbox: sealmaild's confinements (src/daemon/sandbox.c), the same
+/* test_sandbox: sealmaild's confinements (src/lib/sandbox.c), the same
  * functions sealmaild runs. Each case forks a child that confines itself
  * and then tries one thing.
  *   key holder: what it does must work, anything else must kill it with
@@ -6,7 +6,11 @@
  *   network processes: changes inside their directories work, outside
  *               them fail (Landlock), reading works, and running a
  *               program, tracing, new namespaces or a new identity kill
- *               them. */
+ *               them;
+ *   network children (HTTPS workers, MX): on top of that, serving works
+ *               (memory, randomness, the store's files), and a new socket,
+ *               a connection, a process, a signal to another process, a
+ *               rename or a program kill them. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -17,6 +21,8 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
+#include <sys/un.h>
+#include <time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -367,6 +373,102 @@ static void network_forbidden_calls_kill(void)
 	CHECK(exited_zero(run_network(net_fork_and_threads_allowed)));
 }
 
+/* ---- a network child's allow-list (sandbox_child) ---- */
+
+/* Runs fn in a child confined by sandbox_network({inside}) and then
+ * sandbox_child; returns its wait status. */
+static int run_child(int (*fn)(void))
+{
+	int status = 0;
+	pid_t pid = fork();
+	if (pid == 0) {
+		const char *dirs[] = {inside};
+		struct sandbox_report rep;
+		if (sandbox_network(dirs, 1, &rep) < 0 || sandbox_child(0, &rep) < 0)
+			_exit(100);
+		_exit(fn());
+	}
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	return status;
+}
+
+/* What an HTTPS worker or the MX does all day: read and write on its
+ * sockets, its store's file (open, read, write, sync), memory,
+ * randomness, the clock. */
+static int serve_one(void)
+{
+	int fd;
+	char c, path[128];
+	void *page = mmap(NULL, 1 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (page == MAP_FAILED || munmap(page, 1 << 20) < 0)
+		return 1;
+	uint8_t *secret = sodium_malloc(32);
+	if (secret == NULL)
+		return 2;
+	randombytes_buf(secret, 32);
+	sodium_free(secret);
+	if (send(sv[1], "ping", 4, 0) != 4 || recv(sv[0], &c, 1, 0) != 1)
+		return 3;
+	snprintf(path, sizeof(path), "%s/store", inside);
+	if ((fd = open(path, O_RDWR | O_CREAT, 0600)) < 0 || pwrite(fd, "x", 1, 0) != 1 ||
+	    pread(fd, &c, 1, 0) != 1 || fdatasync(fd) < 0 || close(fd) < 0 || unlink(path) < 0)
+		return 4;
+	struct timespec ts;
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) < 0)
+		return 5;
+	return 0;
+}
+
+static int child_socket(void)
+{
+	return socket(AF_INET, SOCK_STREAM, 0) >= 0 ? 10 : 11;
+}
+
+static int child_connect(void)
+{
+	struct sockaddr_un a = {.sun_family = AF_UNIX};
+	snprintf(a.sun_path, sizeof(a.sun_path), "/run/sealmail-no-such-socket");
+	return connect(sv[1], (struct sockaddr *)&a, sizeof(a)) == 0 ? 10 : 11;
+}
+
+static int child_fork(void)
+{
+	pid_t pid = fork();
+	if (pid == 0)
+		_exit(0);
+	return 10;
+}
+
+static int child_kill(void)
+{
+	return kill(getppid(), 0) == 0 ? 10 : 11;
+}
+
+static int child_rename(void)
+{
+	char a[128], b[128];
+	snprintf(a, sizeof(a), "%s/a", inside);
+	snprintf(b, sizeof(b), "%s/b", inside);
+	return rename(a, b) == 0 ? 10 : 11;
+}
+
+static void a_child_serves(void)
+{
+	CHECK(exited_zero(run_child(serve_one)));
+}
+
+static void a_child_is_killed_for_anything_else(void)
+{
+	CHECK(killed_by_sigsys(run_child(child_socket)));
+	CHECK(killed_by_sigsys(run_child(child_connect)));
+	CHECK(killed_by_sigsys(run_child(child_fork)));
+	CHECK(killed_by_sigsys(run_child(child_kill)));
+	CHECK(killed_by_sigsys(run_child(child_rename)));
+	CHECK(killed_by_sigsys(run_child(net_exec)));
+	CHECK(killed_by_sigsys(run_child(net_setuid)));
+}
+
 int main(void)
 {
 	snprintf(inside, sizeof(inside), "/tmp/sm-sandbox-in.XXXXXX");
@@ -393,6 +495,10 @@ int main(void)
 	RUN(network_changes_outside_fail);
 	RUN(network_forbidden_calls_kill);
 	RUN(a_worker_narrows_its_writes);
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0)
+		return 1;
+	RUN(a_child_serves);
+	RUN(a_child_is_killed_for_anything_else);
 	unlink(kept);
 	rmdir(outside);
 	rmdir(inside);
