@@ -77,6 +77,12 @@ void daemon_log(const char *fmt, ...) __attribute__((format(printf, 1, 2), nonnu
  * must keep it). */
 int daemon_log_fd(void);
 
+/* 1 only in the test build (sealmaild-dishonest) run with
+ * SEALMAIL_TEST_UNCONFINED set: no sandbox at all, for valgrind
+ * (scripts/valgrind), whose own system calls no filter lists. Always 0 in
+ * sealmaild itself. */
+int daemon_unconfined(void);
+
 /* SSL_CTX for our servers: TLS 1.2 and later, the configured certificate
  * chain and key. NULL after logging why. */
 SSL_CTX *tls_server_ctx(const char *cert_file, const char *key_file);

@@ -161,6 +161,15 @@ static void daemon_free(struct daemon *d)
 	conf_free(d->conf);
 }
 
+int daemon_unconfined(void)
+{
+#ifdef SEALMAIL_DISHONEST
+	return getenv("SEALMAIL_TEST_UNCONFINED") != NULL;
+#else
+	return 0;
+#endif
+}
+
 /* The processes that talk to the network (this one and the workers it
  * forks from now on) may change files only in the state directory and
  * the Maildirs (sandbox.h). */
@@ -177,6 +186,10 @@ static int daemon_confine(struct daemon *d)
 			return -1;
 		}
 		dirs[n++] = root;
+	}
+	if (daemon_unconfined()) {
+		daemon_log("test build: no process is confined (SEALMAIL_TEST_UNCONFINED)");
+		return 0;
 	}
 	if (sandbox_network(dirs, n, &rep) < 0) {
 		daemon_log("cannot confine the network processes: %s", strerror(errno));

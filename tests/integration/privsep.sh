@@ -65,6 +65,13 @@ for p in "$DPID" $WORKERS "$MX"; do
 	ok "network process $p has a seccomp filter and no new privileges" bash -c \
 		"grep -q '^Seccomp:[[:space:]]*2$' /proc/$p/status && grep -q '^NoNewPrivs:[[:space:]]*1$' /proc/$p/status"
 done
+filters() { awk '/^Seccomp_filters:/ { print $2 }' "/proc/$1/status"; }
+if [ -n "$(filters "$DPID")" ]; then
+	ok "the main process runs under one seccomp filter (the deny-list)" test "$(filters "$DPID")" = 1
+	for p in $WORKERS "$MX"; do
+		ok "child $p adds its allow-list: two filters" test "$(filters "$p")" = 2
+	done
+fi
 ok "the daemon logs how the network processes are confined" grep -q "network processes confined: seccomp, " "$T/sealmaild.log"
 
 uid_of() { awk '/^Uid:/ { print $2 }' "/proc/$1/status"; }
