@@ -74,6 +74,7 @@ static void child_init(struct daemon *d, pid_t parent, int keep_fd)
 	d->delivery = NULL;
 	d->mx_link = NULL;
 	d->workers = NULL;
+	free(w);
 	wks_forget_secrets(d); /* a child holds no secret key */
 	const char *state[] = {d->conf->state_dir};
 	if (!daemon_unconfined() && sandbox_narrow_writes(state, 1) < 0)

@@ -1,8 +1,10 @@
 #!/bin/bash
 # Acknowledged mail is never lost: sealmaild is killed with SIGKILL at
 # random points while 2,000 messages are sent to it (and restarted each
-# time). Every message that got a 250 must be in new/ exactly once and
-# complete; nothing partial may ever be in new/.
+# time); then, in one daemon that stays, its MX process is killed with
+# SIGKILL at random points while 1,500 more are sent (the parent starts
+# another each time). Every message that got a 250 must be in new/
+# exactly once and complete; nothing partial may ever be in new/.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/netns.sh"
 netns_enter "$@"
@@ -38,10 +40,11 @@ SEALMAILD="$SEALMAILD" "$T/killer.sh" "$T/sealmaild.conf" "$T/done" "$T/sealmail
 cat >"$T/sender.py" <<'PY'
 import hashlib, smtplib, socket, sys, time
 n, acked_path = int(sys.argv[1]), sys.argv[2]
+start = int(sys.argv[3]) if len(sys.argv) > 3 else 0
 body_line = b"x" * 70
 acked = open(acked_path, "w")
-i = 0
-while i < n:
+i = start
+while i < start + n:
     try:
         s = smtplib.SMTP("127.0.0.1", 25, timeout=5)
         s.ehlo("rebels.test")
@@ -49,7 +52,7 @@ while i < n:
         time.sleep(0.01)
         continue
     try:
-        while i < n:
+        while i < start + n:
             body = b"\r\n".join([body_line] * (50 + i % 100))
             digest = hashlib.sha256(body).hexdigest()
             msg = (b"From: lea@rebels.test\r\nTo: luke@jedi.test\r\n"
@@ -94,4 +97,38 @@ ok "the server was killed at least 10 times" test "$(cat "$T/done.kills")" -ge 1
 ok "every acknowledged message is in new/ exactly once, complete; nothing partial" \
 	python3 "$T/check.py" "$T/mail/luke/new" "$T/acked.txt"
 sed 's/^/# /' "$T/.out"
+
+# ---- the MX process alone, killed while the daemon stays ----
+sealmaild_start
+mx_pid() { sed -n 's/.*the MX process (pid \([0-9]*\)) serves.*/\1/p' "$T/sealmaild.log" | tail -n 1; }
+export -f mx_pid
+cat >"$T/mx-killer.sh" <<'KILLER'
+#!/bin/bash
+done=$1 T=$2
+kills=0
+while [ ! -e "$done" ]; do
+	sleep "0.$(printf %03d $(( RANDOM % 200 + 20 )))"
+	pid=$(mx_pid)
+	[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null && kills=$((kills + 1))
+done
+echo "$kills" >"$done.kills"
+KILLER
+chmod +x "$T/mx-killer.sh"
+"$T/mx-killer.sh" "$T/done2" "$T" &
+KILLER=$!
+python3 "$T/sender.py" 1500 "$T/acked2.txt" 2000
+touch "$T/done2"
+wait "$KILLER"
+echo "# the MX process was killed $(cat "$T/done2.kills") times"
+restarts() { grep -c 'the MX process [0-9]* ended (status 9), starting another' "$T/sealmaild.log"; }
+for _ in $(seq 50); do [ "$(restarts)" = "$(cat "$T/done2.kills")" ] && break; sleep 0.1; done
+ok "mail was acknowledged despite the MX's deaths" test "$(wc -l <"$T/acked2.txt")" -gt 100
+ok "the MX process was killed at least 5 times, and the daemon stayed" bash -c \
+	"[ $(cat "$T/done2.kills") -ge 5 ] && kill -0 $DPID"
+ok "the parent started another MX each time" test "$(restarts)" = "$(cat "$T/done2.kills")"
+ok "every message acknowledged by an MX process is in new/ exactly once, complete; nothing partial" \
+	python3 "$T/check.py" "$T/mail/luke/new" "$T/acked2.txt"
+sed 's/^/# /' "$T/.out"
+kill "$DPID"
+wait "$DPID" || true
 done_testing
