@@ -3,12 +3,13 @@
  *
  * Processes (each with one libevent loop):
  *   - the main process binds the ports, starts the others and restarts
- *     them, and talks to no peer: it is the one Maildir writer (delivery.c,
- *     threads answering the MX through mx_link.c), and runs the
- *     transparency epochs (epoch.c) and the Web Key Service (wks_service.c)
- *     as threads;
- *   - HTTPS worker processes serve the key directory (https.c), and the
- *     MX process the SMTP sessions (smtp.c) (workers.c);
+ *     them, and talks to no client: it is the one Maildir writer
+ *     (delivery.c, threads answering the MX and the Web Key Service
+ *     through delivery_link.c), and runs the transparency epochs
+ *     (epoch.c, a thread);
+ *   - HTTPS worker processes serve the key directory (https.c), the MX
+ *     process the SMTP sessions (smtp.c), and the Web Key Service's
+ *     process the mail sent to it (wks_service.c) (workers.c);
  *   - the key holder holds the domains' secret keys (keyholder.h); the
  *     others ask it for signatures and VRF proofs. */
 #ifndef SEALMAIL_DAEMON_H
@@ -31,7 +32,7 @@ struct https;
 struct smtp;
 struct wkd_address;
 struct delivery_pool;
-struct mx_link;
+struct delivery_link;
 struct workers;
 struct kt;
 struct rate;
@@ -50,7 +51,7 @@ struct daemon {
 	struct https *https;
 	struct smtp *smtp;
 	struct delivery_pool *delivery; /* main process: the Maildir writer's threads (delivery.h) */
-	struct mx_link *mx_link;        /* MX process: to the writer; main: from the MX (mx_link.h) */
+	struct delivery_link *delivery_link; /* MX process: its channel to the Maildir writer */
 	struct workers *workers;        /* HTTPS worker processes (workers.c) */
 	struct kt *kt;                  /* key transparency (transparency.h) */
 	struct rate *lookups;           /* key lookups per client address, this process's */
@@ -107,7 +108,7 @@ int privileges_drop(struct daemon *d);
 int https_start(struct daemon *d, int fd);
 void https_stop(struct daemon *d);
 int smtp_start(struct daemon *d, int fd);
-/* The Maildir writer's answer to delivery id (mx_link.h): the session
+/* The Maildir writer's answer to delivery id (delivery_link.h): the session
  * that asked may now reply to its client. */
 void smtp_delivered(struct daemon *d, uint32_t id, enum smtp_deliver_result result);
 void smtp_stop(struct daemon *d);

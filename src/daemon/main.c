@@ -25,7 +25,7 @@
 #include "keyholder.h"
 #include "sandbox.h"
 #include "delivery.h"
-#include "mx_link.h"
+#include "delivery_link.h"
 #include "transparency.h"
 #include "mime.h"
 #include "store_kt.h"
@@ -144,11 +144,9 @@ static void daemon_free(struct daemon *d)
 {
 	workers_stop(d);
 	kt_epoch_stop(d);
-	wks_stop(d);
 	keyholder_stop(d);
 	https_stop(d);
-	delivery_stop(d); /* answers the jobs left, then the channel may go */
-	mx_link_stop(d);
+	delivery_stop(d); /* answers the jobs left; their closed channels go with them */
 	smtp_stop(d);
 	if (d->base)
 		event_base_free(d->base);
@@ -231,12 +229,12 @@ static int cmd_serve(struct daemon *d)
 	if (!sigint || !sigterm || evsignal_add(sigint, NULL) || evsignal_add(sigterm, NULL) ||
 	    workers_watch(d) < 0)
 		goto done;
-	if (kt_epoch_start(d) < 0 || wks_start(d) < 0 || delivery_start(d, DELIVERY_THREADS) < 0)
+	if (kt_epoch_start(d) < 0 || delivery_start(d, DELIVERY_THREADS) < 0)
 		goto done;
 	daemon_log("serving %zu domain(s) as %s: https on port %u (%u worker processes), smtp on "
-		   "port %u (the MX process); this process writes the Maildirs and commits the epochs",
+		   "port %u (the MX process)%s; this process writes the Maildirs and commits the epochs",
 		   d->conf->ndomains, d->hostname, d->conf->listen_https.port, https_workers(),
-		   d->conf->listen_smtp.port);
+		   d->conf->listen_smtp.port, d->wks != NULL ? ", the Web Key Service (its process)" : "");
 	st = event_base_dispatch(d->base) < 0 || d->fatal ? EX_SOFTWARE : 0;
 done:
 	if (sigint)

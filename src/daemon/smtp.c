@@ -2,7 +2,7 @@
  * bufferevent feeding an smtp_session (the protocol lives there,
  * socket-free); this file only moves bytes, applies time-outs and session
  * caps, switches to TLS on STARTTLS, and hands each message to the Maildir
- * writer (mx_link.h), whose answer the session waits for before it may
+ * writer (delivery_link.h), whose answer the session waits for before it may
  * answer 250. */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -21,7 +21,7 @@
 #include "daemon.h"
 #include "wks_service.h"
 #include "delivery_msg.h"
-#include "mx_link.h"
+#include "delivery_link.h"
 #include "smtp_session.h"
 
 #define SMTP_MAX_ERRORS 10
@@ -181,7 +181,7 @@ static enum smtp_deliver_result on_deliver(void *arg, const struct smtp_envelope
 	}
 	uint32_t id = c->d->smtp->next_id++;
 	if (r == 0)
-		r = mx_link_send(c->d, id, rcpts, env->rcpt_count, &trace, msg, len);
+		r = delivery_link_send(c->d, id, rcpts, env->rcpt_count, &trace, msg, len);
 	buf_free(&trace);
 	free(rcpts);
 	free(addr);

@@ -2,7 +2,7 @@
  * of them, and the thread that reads the submission Maildirs. See wks_service.h. */
 #include <dirent.h>
 #include <errno.h>
-#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +14,8 @@
 #include "atomic_file.h"
 #include "daemon.h"
 #include "delivery.h"
+#include "delivery_link.h"
+#include "sandbox.h"
 #include "maildir.h"
 #include "mime.h"
 #include "pgp.h"
@@ -50,11 +52,8 @@ struct wks_domain {
 struct wks {
 	struct wks_domain *domains;
 	size_t n;
-	pthread_t th;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	int started, stop;
-	store *store;                     /* the thread's own */
+	store *store;                     /* the service process's own */
+	int link_fd;                      /* its channel to the Maildir writer */
 };
 
 /* What handling one mail came to. */
@@ -175,8 +174,7 @@ int wks_init(struct daemon *d)
 		return -1;
 	}
 	d->wks = wk;
-	pthread_mutex_init(&wk->mu, NULL);
-	pthread_cond_init(&wk->cv, NULL);
+	wk->link_fd = -1;
 	if (kt_keys_dir(d->conf->state_dir, keys, sizeof(keys)) < 0) {
 		daemon_log("wks: the keys directory in %s is not usable", d->conf->state_dir);
 		return -1;
@@ -220,8 +218,6 @@ void wks_free(struct daemon *d)
 		buf_free(&d->wks->domains[i].policy);
 		buf_free(&d->wks->domains[i].file);
 	}
-	pthread_mutex_destroy(&d->wks->mu);
-	pthread_cond_destroy(&d->wks->cv);
 	free(d->wks->domains);
 	free(d->wks);
 	d->wks = NULL;
@@ -348,15 +344,18 @@ static int request_mail(struct job *j, const struct buf *cert, const struct pgp_
 	return r;
 }
 
+/* Through the Maildir writer, the one process that writes Maildirs. */
 static enum outcome deliver_request(struct job *j, const struct buf *mail)
 {
 	struct wkd_address a;
-	char path[4096], name[MAILDIR_NAME_SIZE];
-	if (wkd_address_parse(j->from, &a) < 0 || delivery_maildir_of(j->d, &a, path, sizeof(path)) < 0)
-		return refuse(j, "the submitter's Maildir is not usable");
-	if (maildir_deliver(path, mail->data, mail->len, name, sizeof(name)) < 0) {
+	char rcpt[WKS_ADDR_MAX + 1];
+	enum smtp_deliver_result res = SMTP_DELIVER_TEMPFAIL;
+	if (wkd_address_parse(j->from, &a) < 0 || wkd_address_format(&a, rcpt, sizeof(rcpt)) < 0)
+		return refuse(j, "the submitter's address is not usable");
+	int r = delivery_link_deliver(j->d->wks->link_fd, rcpt, mail, &res);
+	if (r < 0 || res != SMTP_DELIVER_OK) {
 		daemon_log("wks %s: cannot deliver the confirmation request to %s: %s", j->w->name,
-			   j->from, strerror(errno));
+			   j->from, r < 0 ? "the Maildir writer is gone" : "the Maildir writer refused");
 		return RETRY;
 	}
 	return HANDLED;
@@ -543,13 +542,24 @@ done:
 	return o;
 }
 
-static void handle_file(struct daemon *d, store *s, struct wks_domain *w, const char *path)
+/* Handles the mail at new/NAME of w's Maildir. It is moved to cur/ while
+ * it is handled, so that a mail that ends the process is not handled again
+ * by the next one (wks_drop_leftovers), and back to new/ when it must be
+ * tried again. */
+static void handle_file(struct daemon *d, store *s, struct wks_domain *w, const char *name)
 {
+	char fresh[4096 + 300], busy[4096 + 300];
 	struct buf msg;
 	struct job j = {d, s, w, "", ""};
 	enum outcome o;
+	snprintf(fresh, sizeof(fresh), "%s/new/%s", w->maildir, name);
+	snprintf(busy, sizeof(busy), "%s/cur/%s", w->maildir, name);
+	if (rename(fresh, busy) < 0) {
+		daemon_log("wks %s: cannot move %s to cur/: %s", w->name, fresh, strerror(errno));
+		return;
+	}
 	buf_init(&msg, WKS_MAIL_MAX);
-	int r = buf_read_file(&msg, path, 0);
+	int r = buf_read_file(&msg, busy, 0);
 	if (r == SM_ETOOBIG)
 		o = refuse(&j, "over the size a submission may have");
 	else if (r < 0)
@@ -557,81 +567,99 @@ static void handle_file(struct daemon *d, store *s, struct wks_domain *w, const 
 	else
 		o = handle(&j, msg.data, msg.len);
 	buf_free(&msg);
-	if (o == RETRY)
-		return; /* stays in new/ for the next round */
+	if (o == RETRY) {
+		if (rename(busy, fresh) < 0) /* for the next round */
+			daemon_log("wks %s: cannot move %s back to new/: %s", w->name, busy, strerror(errno));
+		return;
+	}
 	if (o == REFUSED)
 		daemon_log("wks %s: mail from %s refused: %s", w->name, j.from[0] ? j.from : "?", j.why);
+	if (unlink(busy) < 0)
+		daemon_log("wks %s: cannot remove %s: %s", w->name, busy, strerror(errno));
+}
+
+/* Calls fn with the name of each mail in w's Maildir subdirectory sub. */
+static void each_mail(struct wks_domain *w, const char *sub,
+		      void (*fn)(struct wks_domain *w, const char *name, void *arg), void *arg)
+{
+	char dir[4096 + 8];
+	snprintf(dir, sizeof(dir), "%s/%s", w->maildir, sub);
+	DIR *dh = opendir(dir);
+	if (dh == NULL)
+		return;
+	for (struct dirent *e; (e = readdir(dh)) != NULL;)
+		if (e->d_name[0] != '.')
+			fn(w, e->d_name, arg);
+	closedir(dh);
+}
+
+static void handle_one(struct wks_domain *w, const char *name, void *arg)
+{
+	struct daemon *d = arg;
+	handle_file(d, d->wks->store, w, name);
+}
+
+/* A mail left in cur/ was being handled when the service's process ended
+ * (it crashed, or was killed): it is dropped, not handled again, so that
+ * one mail cannot end every process that reads it. */
+static void drop_leftover(struct wks_domain *w, const char *name, void *arg)
+{
+	char path[4096 + 300];
+	(void)arg;
+	snprintf(path, sizeof(path), "%s/cur/%s", w->maildir, name);
+	daemon_log("wks %s: dropped %s: the service ended while it handled this mail", w->name, path);
 	if (unlink(path) < 0)
 		daemon_log("wks %s: cannot remove %s: %s", w->name, path, strerror(errno));
 }
 
-static void scan(struct daemon *d, store *s, struct wks_domain *w)
+/* ---- the service's process ---- */
+
+static volatile sig_atomic_t stopping;
+
+static void on_term(int sig)
 {
-	char dir[4096 + 8], path[4096 + 8 + 300];
-	snprintf(dir, sizeof(dir), "%s/new", w->maildir);
-	DIR *dh = opendir(dir);
-	if (dh == NULL)
-		return;
-	for (struct dirent *e; (e = readdir(dh)) != NULL;) {
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-		handle_file(d, s, w, path);
-	}
-	closedir(dh);
+	(void)sig;
+	stopping = 1;
 }
 
-/* ---- the thread ---- */
-
-static void *wks_main(void *arg)
+/* It changes files only in the state directory (its store) and the
+ * submission Maildirs. */
+static void confine(struct daemon *d)
 {
-	struct daemon *d = arg;
-	struct wks *wk = d->wks;
-	pthread_mutex_lock(&wk->mu);
-	while (!wk->stop) {
-		pthread_mutex_unlock(&wk->mu);
-		for (size_t i = 0; i < wk->n; i++)
-			scan(d, wk->store, &wk->domains[i]);
-		pthread_mutex_lock(&wk->mu);
-		struct timespec until;
-		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_sec += WKS_POLL_SECONDS;
-		while (!wk->stop && pthread_cond_timedwait(&wk->cv, &wk->mu, &until) != ETIMEDOUT)
-			;
+	const char *dirs[CONF_DOMAINS_MAX + 1];
+	size_t n = 0;
+	dirs[n++] = d->conf->state_dir;
+	for (size_t i = 0; i < d->wks->n && n < CONF_DOMAINS_MAX + 1; i++)
+		dirs[n++] = d->wks->domains[i].maildir;
+	if (!daemon_unconfined() && sandbox_narrow_writes(dirs, n) < 0) {
+		daemon_log("wks: cannot confine the service's process: %s", strerror(errno));
+		_exit(70);
 	}
-	pthread_mutex_unlock(&wk->mu);
-	return NULL;
 }
 
-int wks_start(struct daemon *d)
+void wks_serve(struct daemon *d, int link_fd)
 {
 	struct wks *wk = d->wks;
-	if (wk == NULL)
-		return 0;
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_term;
+	sigaction(SIGTERM, &sa, NULL);
+	wk->link_fd = link_fd;
+	confine(d);
 	int r = store_open(d->conf->state_dir, &wk->store);
 	if (r < 0) {
 		daemon_log("wks: cannot open the store: %s", sm_strerror(r));
-		return -1;
+		_exit(70);
 	}
-	if (pthread_create(&wk->th, NULL, wks_main, d) != 0)
-		return -1;
-	wk->started = 1;
-	return 0;
-}
-
-void wks_stop(struct daemon *d)
-{
-	struct wks *wk = d->wks;
-	if (wk == NULL)
-		return;
-	if (wk->started) {
-		pthread_mutex_lock(&wk->mu);
-		wk->stop = 1;
-		pthread_cond_signal(&wk->cv);
-		pthread_mutex_unlock(&wk->mu);
-		pthread_join(wk->th, NULL);
-		wk->started = 0;
+	daemon_log("wks: the Web Key Service's process (pid %ld) reads the submission Maildir",
+		   (long)getpid());
+	for (size_t i = 0; i < wk->n; i++)
+		each_mail(&wk->domains[i], "cur", drop_leftover, NULL);
+	while (!stopping) {
+		for (size_t i = 0; i < wk->n && !stopping; i++)
+			each_mail(&wk->domains[i], "new", handle_one, d);
+		if (!stopping)
+			sleep(WKS_POLL_SECONDS);
 	}
-	store_close(wk->store);
-	wk->store = NULL;
+	_exit(0);
 }

@@ -5,8 +5,10 @@
  * OpenPGP key (STATE_DIR/keys/DOMAIN.wks, made on first start, renewed
  * when it nears its expiry) the key directory serves by WKD, and which the
  * policy and submission-address files name. The MX accepts mail for it
- * into its own Maildir (so an acknowledged submission is never lost); a
- * thread of the main process reads that Maildir:
+ * into its own Maildir (so an acknowledged submission is never lost); the
+ * service's own process (sealmaild-wks, the only one besides the main
+ * process that keeps the submission keys, and one that talks to no peer)
+ * reads that Maildir:
  *   - a submission (encrypted to the submission key) of a key for a user of
  *     the domain is kept, and a confirmation request, encrypted to the
  *     submitted key and signed by the submission key, is delivered into the
@@ -15,7 +17,10 @@
  *     gpg-wks-client sends it, or signed by the submitted key and no other)
  *     whose nonce is known, unused and not expired publishes the key: it is
  *     committed by the next epoch like any publication. A nonce works once.
- * Every mail is removed once handled; each outcome is logged. */
+ * Every mail is removed once handled; each outcome is logged. The
+ * confirmation requests go to the Maildir writer (delivery_link.h). A mail
+ * that ends the process while it is handled is dropped by the next one
+ * (logged), never handled again. */
 #ifndef SEALMAILD_WKS_SERVICE_H
 #define SEALMAILD_WKS_SERVICE_H
 
@@ -31,11 +36,12 @@ struct daemon;
  * key, its WKD certificate, policy and submission-address files, and the
  * submission Maildir. -1 after logging. */
 int wks_init(struct daemon *d);
-/* In a forked HTTPS worker: wipes the submission keys' secret parts. */
+/* In a forked HTTPS worker or MX: wipes the submission keys' secret parts. */
 void wks_forget_secrets(struct daemon *d);
-/* In the main process: the thread that handles submission mail. */
-int wks_start(struct daemon *d);
-void wks_stop(struct daemon *d);
+/* The service's process (workers.c forks it): handles the submission mail
+ * until SIGTERM, asking for deliveries on the channel link_fd; never
+ * returns. */
+void wks_serve(struct daemon *d, int link_fd) __attribute__((noreturn));
 void wks_free(struct daemon *d);
 
 /* For the key directory: the submission key when hash is the submission

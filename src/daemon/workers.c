@@ -6,7 +6,7 @@
  *     channel to the key holder, and nothing of the SMTP side;
  *   - the MX process: the SMTP sessions, holding the listening SMTP
  *     socket, the TLS context, its own store connection (to know the
- *     users) and its channel to the Maildir writer (mx_link.h), and no
+ *     users) and its channel to the Maildir writer (delivery_link.h), and no
  *     channel to the key holder.
  * Each inherits the main process's sandbox and narrows it to writing in
  * the state directory only (its store), never a Maildir. The parent
@@ -26,18 +26,28 @@
 #include "daemon.h"
 #include "wks_service.h"
 #include "keyholder.h"
-#include "mx_link.h"
+#include "delivery_link.h"
 #include "sandbox.h"
 
 #define WORKERS_MAX 64
+
+/* A child with mail for the Maildir writer, over its own channel. */
+struct sender {
+	const char *what;             /* for the log: "MX process" */
+	const char *tag;              /* the log lines' prefix: "smtp" */
+	void (*main)(struct daemon *d, int link_fd, pid_t parent); /* never returns */
+	pid_t pid;                    /* 0 while there is none */
+	int fd;                       /* the parent's end until its loop serves it, or -1 */
+	struct delivery_link *link;   /* the parent's end, served */
+};
 
 struct workers {
 	pid_t pids[WORKERS_MAX];
 	unsigned n;
 	int https_fd;
 	int smtp_fd;
-	pid_t mx;         /* the MX process, 0 while there is none */
-	int mx_link;      /* the main process's end of its channel until served, or -1 */
+	struct sender mx;             /* the MX process */
+	struct sender wks;            /* the Web Key Service's process, if a domain runs it */
 	int stopping;
 	struct event *sigchld;
 };
@@ -56,27 +66,33 @@ static void on_worker_signal(evutil_socket_t sig, short what, void *arg)
  * (keep_fd: the listening socket it serves), and narrows its sandbox: the
  * main process is the Maildirs' one writer, a child may change files in
  * the state directory only. */
-static void child_init(struct daemon *d, pid_t parent, int keep_fd)
+static void child_init(struct daemon *d, pid_t parent, int keep_fd, unsigned kh_keep)
 {
 	struct workers *w = d->workers;
 	if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != parent)
 		_exit(0);
-	const int parents[] = {w->https_fd, w->smtp_fd, w->mx_link};
+	const int parents[] = {w->https_fd, w->smtp_fd, w->mx.fd, w->wks.fd,
+			       delivery_link_fd(w->mx.link), delivery_link_fd(w->wks.link)};
 	for (size_t i = 0; i < sizeof(parents) / sizeof(parents[0]); i++)
 		if (parents[i] >= 0 && parents[i] != keep_fd)
 			close(parents[i]);
-	if (mx_link_fd(d) >= 0) /* the parent's end of the MX's channel */
-		close(mx_link_fd(d));
 	signal(SIGTERM, SIG_DFL);
 	signal(SIGINT, SIG_IGN);
 	signal(SIGCHLD, SIG_DFL);
 	d->smtp = NULL;
 	d->delivery = NULL;
-	d->mx_link = NULL;
 	d->workers = NULL;
 	free(w);
-	wks_forget_secrets(d); /* a child holds no secret key */
+	keyholder_keep_only(d, kh_keep);
+	d->kh = kh_keep == KH_CHANNEL_NONE ? NULL : keyholder_channel(d, kh_keep);
+}
+
+/* The HTTPS workers and the MX hold no secret key and change files in the
+ * state directory only (their store). */
+static void child_narrow(struct daemon *d)
+{
 	const char *state[] = {d->conf->state_dir};
+	wks_forget_secrets(d);
 	if (!daemon_unconfined() && sandbox_narrow_writes(state, 1) < 0)
 		_exit(70);
 }
@@ -102,10 +118,9 @@ static void child_run(struct daemon *d)
 
 static void https_main(struct daemon *d, unsigned slot, int https_fd, pid_t parent)
 {
-	child_init(d, parent, https_fd);
+	child_init(d, parent, https_fd, KH_CHANNEL_WORKER + slot);
 	prctl(PR_SET_NAME, "sealmaild-https");
-	keyholder_keep_only(d, KH_CHANNEL_WORKER + slot);
-	d->kh = keyholder_channel(d, KH_CHANNEL_WORKER + slot);
+	child_narrow(d);
 	if ((d->base = event_base_new()) == NULL || daemon_store_open(d) < 0 ||
 	    https_start(d, https_fd) < 0)
 		_exit(70);
@@ -132,19 +147,19 @@ static void mx_dishonest(struct daemon *d, int link_fd)
 	if (getenv("SEALMAIL_TEST_MX_GARBAGE") != NULL &&
 	    write(link_fd, "garbage, not a delivery request", 31) != 31)
 		_exit(70);
-	if (forge != NULL && mx_link_send(d, 0xdead, &forge, 1, &none, (const uint8_t *)"x\r\n", 3) < 0)
+	if (forge != NULL && delivery_link_send(d, 0xdead, &forge, 1, &none, (const uint8_t *)"x\r\n", 3) < 0)
 		_exit(70);
 }
 #endif
 
-static void mx_main(struct daemon *d, int smtp_fd, int link_fd, pid_t parent)
+static void mx_main(struct daemon *d, int link_fd, pid_t parent)
 {
-	child_init(d, parent, smtp_fd);
+	int smtp_fd = d->workers->smtp_fd;
+	child_init(d, parent, smtp_fd, KH_CHANNEL_NONE);
 	prctl(PR_SET_NAME, "sealmaild-mx");
-	keyholder_keep_only(d, KH_CHANNEL_NONE);
-	d->kh = NULL;
+	child_narrow(d);
 	if ((d->base = event_base_new()) == NULL || daemon_store_open(d) < 0 ||
-	    mx_link_client_start(d, link_fd) < 0 || smtp_start(d, smtp_fd) < 0)
+	    delivery_link_client_start(d, link_fd) < 0 || smtp_start(d, smtp_fd) < 0)
 		_exit(70);
 #ifdef SEALMAIL_DISHONEST
 	mx_dishonest(d, link_fd);
@@ -152,6 +167,15 @@ static void mx_main(struct daemon *d, int smtp_fd, int link_fd, pid_t parent)
 	daemon_log("smtp: the MX process (pid %ld) serves port %u", (long)getpid(),
 		   d->conf->listen_smtp.port);
 	child_run(d);
+}
+
+/* The Web Key Service's process keeps the submission keys, and no
+ * listening socket: its mail comes through the submission Maildir. */
+static void wks_main(struct daemon *d, int link_fd, pid_t parent)
+{
+	child_init(d, parent, -1, KH_CHANNEL_NONE);
+	prctl(PR_SET_NAME, "sealmaild-wks");
+	wks_serve(d, link_fd);
 }
 
 static int spawn(struct daemon *d, unsigned i)
@@ -168,40 +192,39 @@ static int spawn(struct daemon *d, unsigned i)
 	return 0;
 }
 
-/* A new MX process and its channel; the parent serves the channel at once
- * if its loop exists, else from workers_watch. */
-static int spawn_mx(struct daemon *d)
+/* A new sender process and its channel; the parent serves the channel
+ * at once if its loop exists, else from workers_watch. */
+static int spawn_sender(struct daemon *d, struct sender *snd)
 {
-	struct workers *w = d->workers;
 	int pair[2];
 	pid_t parent = getpid();
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) < 0) {
-		daemon_log("smtp: cannot make the MX process's channel: %s", strerror(errno));
+		daemon_log("%s: cannot make the %s's channel: %s", snd->tag, snd->what, strerror(errno));
 		return -1;
 	}
 	pid_t pid = fork();
 	if (pid < 0) {
-		daemon_log("smtp: cannot start the MX process: %s", strerror(errno));
+		daemon_log("%s: cannot start the %s: %s", snd->tag, snd->what, strerror(errno));
 		close(pair[0]);
 		close(pair[1]);
 		return -1;
 	}
 	if (pid == 0) {
 		close(pair[0]);
-		mx_main(d, w->smtp_fd, pair[1], parent);
+		snd->main(d, pair[1], parent);
 	}
 	close(pair[1]);
-	w->mx = pid;
+	snd->pid = pid;
 #ifdef SEALMAIL_DISHONEST
 	unsetenv("SEALMAIL_TEST_MX_GARBAGE");
 	unsetenv("SEALMAIL_TEST_MX_FORGE_RCPT");
 	unsetenv("SEALMAIL_TEST_MX_TRY_WRITE");
 #endif
 	if (d->base == NULL) {
-		w->mx_link = pair[0];
+		snd->fd = pair[0];
 		return 0;
 	}
-	return mx_link_serve(d, pair[0], pid);
+	return delivery_link_serve(d, pair[0], pid, snd->what, &snd->link);
 }
 
 int workers_start(struct daemon *d, int https_fd, int smtp_fd, unsigned n)
@@ -211,12 +234,35 @@ int workers_start(struct daemon *d, int https_fd, int smtp_fd, unsigned n)
 		return -1;
 	w->https_fd = https_fd;
 	w->smtp_fd = smtp_fd;
-	w->mx_link = -1;
+	w->mx = (struct sender){"MX process", "smtp", mx_main, 0, -1, NULL};
+	w->wks = (struct sender){"Web Key Service process", "wks", wks_main, 0, -1, NULL};
 	d->workers = w;
 	for (; w->n < n && w->n < WORKERS_MAX; w->n++)
 		if (spawn(d, w->n) < 0)
 			return -1;
-	return spawn_mx(d);
+	if (d->wks != NULL && spawn_sender(d, &w->wks) < 0)
+		return -1;
+	return spawn_sender(d, &w->mx);
+}
+
+/* 1 if pid was one of the senders (then another is started in its place
+ * unless the daemon is stopping), else 0. */
+static int sender_ended(struct daemon *d, pid_t pid, int status)
+{
+	struct workers *w = d->workers;
+	struct sender *senders[] = {&w->mx, &w->wks};
+	for (size_t i = 0; i < sizeof(senders) / sizeof(senders[0]); i++) {
+		struct sender *snd = senders[i];
+		if (snd->pid != pid || pid == 0)
+			continue;
+		daemon_log("%s: the %s %ld ended (status %d)%s", snd->tag, snd->what, (long)pid,
+			   status, w->stopping ? "" : ", starting another");
+		snd->pid = 0;
+		if (!w->stopping)
+			spawn_sender(d, snd);
+		return 1;
+	}
+	return 0;
 }
 
 /* A worker or the MX died: unless we are stopping, start another in its
@@ -235,14 +281,8 @@ static void on_sigchld(evutil_socket_t sig, short what, void *arg)
 			event_base_loopexit(d->base, NULL);
 			continue;
 		}
-		if (pid == w->mx) {
-			daemon_log("smtp: the MX process %ld ended (status %d)%s", (long)pid, status,
-				   w->stopping ? "" : ", starting another");
-			w->mx = 0;
-			if (!w->stopping)
-				spawn_mx(d);
+		if (sender_ended(d, pid, status))
 			continue;
-		}
 		for (unsigned i = 0; i < w->n; i++) {
 			if (w->pids[i] != pid)
 				continue;
@@ -263,9 +303,15 @@ int workers_watch(struct daemon *d)
 	w->sigchld = evsignal_new(d->base, SIGCHLD, on_sigchld, d);
 	if (w->sigchld == NULL || evsignal_add(w->sigchld, NULL) < 0)
 		return -1;
-	int fd = w->mx_link;
-	w->mx_link = -1;
-	return fd < 0 ? 0 : mx_link_serve(d, fd, w->mx);
+	struct sender *senders[] = {&w->mx, &w->wks};
+	for (size_t i = 0; i < sizeof(senders) / sizeof(senders[0]); i++) {
+		struct sender *snd = senders[i];
+		int fd = snd->fd;
+		snd->fd = -1;
+		if (fd >= 0 && delivery_link_serve(d, fd, snd->pid, snd->what, &snd->link) < 0)
+			return -1;
+	}
+	return 0;
 }
 
 void workers_stop(struct daemon *d)
@@ -277,17 +323,24 @@ void workers_stop(struct daemon *d)
 	for (unsigned i = 0; i < w->n; i++)
 		if (w->pids[i] > 0)
 			kill(w->pids[i], SIGTERM);
-	if (w->mx > 0)
-		kill(w->mx, SIGTERM);
+	struct sender *senders[] = {&w->mx, &w->wks};
+	for (size_t i = 0; i < 2; i++)
+		if (senders[i]->pid > 0)
+			kill(senders[i]->pid, SIGTERM);
 	for (unsigned i = 0; i < w->n; i++)
 		if (w->pids[i] > 0)
 			while (waitpid(w->pids[i], NULL, 0) < 0 && errno == EINTR)
 				;
-	if (w->mx > 0)
-		while (waitpid(w->mx, NULL, 0) < 0 && errno == EINTR)
-			;
-	if (w->mx_link >= 0)
-		close(w->mx_link);
+	for (size_t i = 0; i < 2; i++) {
+		struct sender *snd = senders[i];
+		if (snd->pid > 0)
+			while (waitpid(snd->pid, NULL, 0) < 0 && errno == EINTR)
+				;
+		if (snd->fd >= 0)
+			close(snd->fd);
+		/* freed once the delivery threads answer what it still waits for */
+		delivery_link_close(snd->link);
+	}
 	if (w->sigchld)
 		event_free(w->sigchld);
 	free(w);

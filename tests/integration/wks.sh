@@ -7,8 +7,10 @@
 # gpg-wks-client --check, gpg and sealmail find it. Then what must be
 # refused: a replayed confirmation, a wrong nonce, a response signed by
 # another key, one sent in the clear, one after the submission expired,
-# a submission from someone who is not a user, and a flood of submissions. Last, a domain that sets
-# auth-submit publishes a submission without confirmation.
+# a submission from someone who is not a user, and a flood of submissions.
+# The service runs in its own process, which talks to no peer and is
+# replaced when it dies; a mail it was handling then is dropped. Last, a
+# domain that sets auth-submit publishes a submission without confirmation.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/netns.sh"
 netns_enter "$@"
@@ -128,11 +130,36 @@ done
 ok "a flood of submissions in Luke's name mails him five requests at most, then is refused" bash -c \
 	"handled 15 && [ \$(find '$T/mail/luke/new' -type f | wc -l) = 5 ] && grep -q 'mail from luke@jedi.test refused: too many submissions wait' '$T/sealmaild.log'"
 
+# ---- its own process ----
+wks_pid() { sed -n "s/.*the Web Key Service's process (pid \([0-9]*\)).*/\1/p" "$T/sealmaild.log" | tail -n 1; }
+WKS=$(wks_pid)
+ok "the service runs in its own process, a child of the daemon's" bash -c \
+	"[ -n '$WKS' ] && grep -q '^PPid:[[:space:]]*$DPID$' /proc/$WKS/status && grep -q '^Name:[[:space:]]*sealmaild-wks$' /proc/$WKS/status"
+tcp_sockets() { # PID: how many of its descriptors are TCP sockets
+	local n=0 ino
+	for f in /proc/"$1"/fd/*; do
+		ino=$(readlink "$f") || continue
+		case $ino in socket:*) ino=${ino#socket:[}; ino=${ino%]}
+			awk -v i="$ino" '$10 == i { f = 1 } END { exit !f }' /proc/net/tcp /proc/net/tcp6 && n=$((n + 1)) ;;
+		esac
+	done
+	echo "$n"
+}
+ok "it holds no TCP socket: it talks to no peer" test "$(tcp_sockets "$WKS")" = 0
+kill -9 "$WKS"
+for _ in $(seq 50); do [ "$(wks_pid)" != "$WKS" ] && break; sleep 0.1; done
+ok "killed with SIGKILL, it is replaced" bash -c \
+	"[ '$(wks_pid)' != '$WKS' ] && grep -q 'wks: the Web Key Service process $WKS ended (status 9), starting another' '$T/sealmaild.log'"
+ok "and the new one handles the next submission" bash -c \
+	"wksc -o '$T/sub-after.eml' --create '$OBI' obi@jedi.test && to_wks '$T/sub-after.eml' && handled 16"
+
 # ---- expiry: a daemon whose confirmations last one second ----
 kill "$DPID"; wait "$DPID" 2>/dev/null
 mv "$T/sealmaild.log" "$T/sealmaild-1.log"
 rm -f "$T"/mail/obi/new/*
 wks_conf 1s
+# a mail left in cur/: one the service was handling when its process ended
+printf 'From: x@jedi.test\n\npoison\n' >"$T/mail/key-submission/cur/1.poison"
 sealmaild_start
 wksc -o "$T/sub3.eml" --create "$OBI" obi@jedi.test
 to_wks "$T/sub3.eml"
@@ -142,6 +169,8 @@ sleep 2
 wksc -o "$T/resp3.eml" --receive <"$REQ3"
 ok "a confirmation after its submission expired: refused" bash -c \
 	"to_wks '$T/resp3.eml' && handled 2 && grep -q 'refused: the confirmation came after its submission expired' '$T/sealmaild.log'"
+ok "a mail the service was handling when its process ended is dropped, not handled again" bash -c \
+	"[ ! -e '$T/mail/key-submission/cur/1.poison' ] && grep -q 'dropped .*/cur/1.poison: the service ended while it handled this mail' '$T/sealmaild.log'"
 ok "the submission key survived the restart (same key, one file)" bash -c \
 	"a=\$(grep -o 'key [0-9A-F]\{40\}' '$T/sealmaild-1.log' | head -n 1); b=\$(grep -o 'key [0-9A-F]\{40\}' '$T/sealmaild.log' | head -n 1); [ -n \"\$a\" ] && [ \"\$a\" = \"\$b\" ] && [ -f '$T/state/keys/jedi.test.wks' ]"
 

@@ -1,5 +1,5 @@
-/* mx_link.c: the MX process's channel to the Maildir writer (mx_link.h). */
-#include "mx_link.h"
+/* delivery_link.c: the channels to the Maildir writer (delivery_link.h). */
+#include "delivery_link.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -19,10 +19,12 @@
 /* Room for the trace headers the MX puts before a message. */
 #define TRACE_MAX (8u * 1024)
 
-struct mx_link {
+struct delivery_link {
 	struct daemon *d;
 	struct bufferevent *bev;  /* NULL once closed */
-	pid_t mx;                 /* writer side: the MX process at the other end */
+	pid_t peer;               /* writer side: the process at the other end */
+	const char *what;         /* writer side: what it is, for the log */
+	struct delivery_link **slot; /* writer side: who points at it while open */
 	struct dlv_header head;   /* writer side: the request being read */
 	bool have_head;
 	unsigned pending;         /* writer side: deliveries the threads have not answered */
@@ -32,7 +34,7 @@ struct mx_link {
 
 static void client_read(struct bufferevent *bev, void *arg)
 {
-	struct mx_link *l = arg;
+	struct delivery_link *l = arg;
 	struct evbuffer *in = bufferevent_get_input(bev);
 	uint8_t m[DLV_REPLY_LEN];
 	while (evbuffer_get_length(in) >= DLV_REPLY_LEN) {
@@ -59,10 +61,10 @@ static void client_event(struct bufferevent *bev, short what, void *arg)
 	}
 }
 
-static struct mx_link *link_new(struct daemon *d, int fd, bufferevent_data_cb read,
+static struct delivery_link *link_new(struct daemon *d, int fd, bufferevent_data_cb read,
 				bufferevent_event_cb event)
 {
-	struct mx_link *l = calloc(1, sizeof(*l));
+	struct delivery_link *l = calloc(1, sizeof(*l));
 	if (l == NULL || evutil_make_socket_nonblocking(fd) < 0 ||
 	    (l->bev = bufferevent_socket_new(d->base, fd, BEV_OPT_CLOSE_ON_FREE)) == NULL) {
 		free(l);
@@ -75,16 +77,72 @@ static struct mx_link *link_new(struct daemon *d, int fd, bufferevent_data_cb re
 	return l;
 }
 
-int mx_link_client_start(struct daemon *d, int fd)
+int delivery_link_client_start(struct daemon *d, int fd)
 {
-	d->mx_link = link_new(d, fd, client_read, client_event);
-	return d->mx_link != NULL ? 0 : -1;
+	d->delivery_link = link_new(d, fd, client_read, client_event);
+	return d->delivery_link != NULL ? 0 : -1;
 }
 
-int mx_link_send(struct daemon *d, uint32_t id, const char *const *rcpts, size_t n,
+/* ---- the Web Key Service's side: one blocking request at a time ---- */
+
+static int write_all(int fd, const uint8_t *p, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return SM_EIO;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static int read_all(int fd, uint8_t *p, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = read(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return SM_EIO;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int delivery_link_deliver(int fd, const char *rcpt, const struct buf *data,
+			  enum smtp_deliver_result *ret)
+{
+	static uint32_t next_id;
+	uint32_t id = next_id++, got;
+	uint8_t reply[DLV_REPLY_LEN], result;
+	struct buf req;
+	buf_init(&req, DLV_HEADER_LEN + 2 + DLV_ADDRESS_MAX);
+	int r = dlv_request_encode(id, &rcpt, 1, data->len, &req);
+	if (r == 0)
+		r = write_all(fd, req.data, req.len);
+	buf_free(&req);
+	if (r == 0)
+		r = write_all(fd, data->data, data->len);
+	if (r == 0)
+		r = read_all(fd, reply, sizeof(reply));
+	if (r < 0)
+		return r;
+	if (dlv_reply_decode(reply, &got, &result) < 0 || got != id) {
+		daemon_log("wks: a malformed reply from the Maildir writer; stopping");
+		_exit(70);
+	}
+	*ret = (enum smtp_deliver_result)result;
+	return 0;
+}
+
+int delivery_link_send(struct daemon *d, uint32_t id, const char *const *rcpts, size_t n,
 		 const struct buf *head, const uint8_t *body, size_t len)
 {
-	struct bufferevent *bev = d->mx_link->bev;
+	struct bufferevent *bev = d->delivery_link->bev;
 	struct buf req;
 	buf_init(&req, DLV_HEADER_LEN + n * (2 + DLV_ADDRESS_MAX));
 	int r = dlv_request_encode(id, rcpts, n, head->len + len, &req);
@@ -98,7 +156,7 @@ int mx_link_send(struct daemon *d, uint32_t id, const char *const *rcpts, size_t
 
 /* ---- the writer's side ---- */
 
-static void link_free(struct mx_link *l)
+static void link_free(struct delivery_link *l)
 {
 	if (l->bev != NULL)
 		bufferevent_free(l->bev);
@@ -106,10 +164,11 @@ static void link_free(struct mx_link *l)
 }
 
 /* Closes the channel; l itself goes once nothing waits on it. */
-static void link_close(struct mx_link *l)
+static void link_close(struct delivery_link *l)
 {
-	if (l->d->mx_link == l)
-		l->d->mx_link = NULL;
+	if (l->slot != NULL && *l->slot == l)
+		*l->slot = NULL;
+	l->slot = NULL;
 	if (l->bev != NULL) {
 		bufferevent_free(l->bev);
 		l->bev = NULL;
@@ -120,11 +179,11 @@ static void link_close(struct mx_link *l)
 
 static void answered(struct delivery_job *job)
 {
-	struct mx_link *l = job->arg;
+	struct delivery_link *l = job->arg;
 	uint8_t m[DLV_REPLY_LEN];
 	dlv_reply_encode(job->id, (uint8_t)job->result, m);
 	if (l->bev != NULL && bufferevent_write(l->bev, m, sizeof(m)) < 0)
-		daemon_log("smtp: cannot answer the MX process");
+		daemon_log("delivery: cannot answer the %s", l->what);
 	delivery_job_free(job);
 	l->pending--;
 	if (l->bev == NULL && l->pending == 0)
@@ -132,7 +191,7 @@ static void answered(struct delivery_job *job)
 }
 
 struct rcpt_check {
-	struct mx_link *l;
+	struct delivery_link *l;
 	struct delivery_job *job;
 };
 
@@ -146,7 +205,8 @@ static int add_rcpt(void *arg, const char *address)
 	char path[4096];
 	if (wkd_address_parse(address, &a) < 0 || conf_find_domain(d->conf, a.domain) == NULL ||
 	    !conf_find_domain(d->conf, a.domain)->mx) {
-		daemon_log("smtp: the MX process asked for a delivery to %s, not a domain of ours", address);
+		daemon_log("delivery: the %s asked for a delivery to %s, not a domain of ours",
+			   rc->l->what, address);
 		return SMTP_DELIVER_TEMPFAIL;
 	}
 	if (!wks_is_submission(d, &a)) {
@@ -155,7 +215,8 @@ static int add_rcpt(void *arg, const char *address)
 		if (r < 0)
 			return SMTP_DELIVER_TEMPFAIL;
 		if (r == 0) {
-			daemon_log("smtp: the MX process asked for a delivery to %s, who is no user", address);
+			daemon_log("delivery: the %s asked for a delivery to %s, who is no user",
+				   rc->l->what, address);
 			return SMTP_DELIVER_TEMPFAIL;
 		}
 	}
@@ -169,7 +230,7 @@ static int add_rcpt(void *arg, const char *address)
 
 /* The request whose header is l->head, all of it in in: a job for the
  * delivery threads, or at once a refusal. -1 if it does not decode. */
-static int serve_request(struct mx_link *l, struct evbuffer *in)
+static int serve_request(struct delivery_link *l, struct evbuffer *in)
 {
 	const struct dlv_header *h = &l->head;
 	struct delivery_job *job = calloc(1, sizeof(*job));
@@ -205,18 +266,18 @@ static int serve_request(struct mx_link *l, struct evbuffer *in)
 
 /* A peer that sends what does not decode is broken or hostile: the
  * channel ends here, and the MX process with it. */
-static void malformed(struct mx_link *l)
+static void malformed(struct delivery_link *l)
 {
-	daemon_log("smtp: a malformed delivery request from the MX process %ld; ending it",
-		   (long)l->mx);
-	if (l->mx > 0)
-		kill(l->mx, SIGKILL);
+	daemon_log("delivery: a malformed delivery request from the %s %ld; ending it", l->what,
+		   (long)l->peer);
+	if (l->peer > 0)
+		kill(l->peer, SIGKILL);
 	link_close(l);
 }
 
 static void server_read(struct bufferevent *bev, void *arg)
 {
-	struct mx_link *l = arg;
+	struct delivery_link *l = arg;
 	struct evbuffer *in = bufferevent_get_input(bev);
 	const struct conf *c = l->d->conf;
 	const struct dlv_limits lim = {c->max_recipients, (uint32_t)(c->max_message_size + TRACE_MAX)};
@@ -249,27 +310,30 @@ static void server_event(struct bufferevent *bev, short what, void *arg)
 		link_close(arg);
 }
 
-int mx_link_serve(struct daemon *d, int fd, pid_t mx)
+int delivery_link_serve(struct daemon *d, int fd, pid_t peer, const char *what,
+			struct delivery_link **slot)
 {
-	if (d->mx_link != NULL)
-		link_close(d->mx_link);
-	struct mx_link *l = link_new(d, fd, server_read, server_event);
+	if (*slot != NULL)
+		link_close(*slot);
+	struct delivery_link *l = link_new(d, fd, server_read, server_event);
 	if (l == NULL) {
-		daemon_log("smtp: cannot serve the MX process's channel: %s", strerror(errno));
+		daemon_log("delivery: cannot serve the %s's channel: %s", what, strerror(errno));
 		return -1;
 	}
-	l->mx = mx;
-	d->mx_link = l;
+	l->peer = peer;
+	l->what = what;
+	l->slot = slot;
+	*slot = l;
 	return 0;
 }
 
-int mx_link_fd(const struct daemon *d)
+int delivery_link_fd(const struct delivery_link *l)
 {
-	return d->mx_link != NULL && d->mx_link->bev != NULL ? bufferevent_getfd(d->mx_link->bev) : -1;
+	return l != NULL && l->bev != NULL ? bufferevent_getfd(l->bev) : -1;
 }
 
-void mx_link_stop(struct daemon *d)
+void delivery_link_close(struct delivery_link *l)
 {
-	if (d->mx_link != NULL)
-		link_close(d->mx_link);
+	if (l != NULL)
+		link_close(l);
 }
