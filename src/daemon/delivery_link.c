@@ -13,6 +13,7 @@
 #include "daemon.h"
 #include "delivery.h"
 #include "delivery_msg.h"
+#include "fdio.h"
 #include "wkd.h"
 #include "wks_service.h"
 
@@ -85,34 +86,6 @@ int delivery_link_client_start(struct daemon *d, int fd)
 
 /* ---- the Web Key Service's side: one blocking request at a time ---- */
 
-static int write_all(int fd, const uint8_t *p, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return SM_EIO;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-static int read_all(int fd, uint8_t *p, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = read(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return SM_EIO;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 int delivery_link_deliver(int fd, const char *rcpt, const struct buf *data,
 			  enum smtp_deliver_result *ret)
 {
@@ -123,12 +96,12 @@ int delivery_link_deliver(int fd, const char *rcpt, const struct buf *data,
 	buf_init(&req, DLV_HEADER_LEN + 2 + DLV_ADDRESS_MAX);
 	int r = dlv_request_encode(id, &rcpt, 1, data->len, &req);
 	if (r == 0)
-		r = write_all(fd, req.data, req.len);
+		r = fd_write_all(fd, req.data, req.len);
 	buf_free(&req);
 	if (r == 0)
-		r = write_all(fd, data->data, data->len);
+		r = fd_write_all(fd, data->data, data->len);
 	if (r == 0)
-		r = read_all(fd, reply, sizeof(reply));
+		r = fd_read_exact(fd, reply, sizeof(reply));
 	if (r < 0)
 		return r;
 	if (dlv_reply_decode(reply, &got, &result) < 0 || got != id) {

@@ -8,19 +8,7 @@
 
 #include <sodium.h>
 
-static int write_all(int fd, const uint8_t *p, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return SM_EIO;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
+#include "fdio.h"
 
 int atomic_file_fsync_dir(const char *dir)
 {
@@ -50,7 +38,7 @@ static int write_then(const char *dir, const char *name, const uint8_t *data, si
 	if (fd < 0)
 		return SM_EIO;
 	/* fchmod: the umask must not widen or narrow what the caller asked for. */
-	if (fchmod(fd, mode) < 0 || write_all(fd, data, len) < 0 || fsync(fd) < 0)
+	if (fchmod(fd, mode) < 0 || fd_write_all(fd, data, len) < 0 || fsync(fd) < 0)
 		goto fail_open;
 	if (close(fd) < 0)
 		goto fail_closed;

@@ -11,6 +11,7 @@
 #include <sodium.h>
 
 #include "atomic_file.h"
+#include "fdio.h"
 
 #define MAILDIR_PATH_MAX 4096
 #define MAILDIR_HOST_MAX 128 /* bytes of sanitised host name in a unique name */
@@ -129,22 +130,6 @@ static int name_make(char ret[MAILDIR_NAME_SIZE], size_t msg_len)
 	return n < 0 || n >= MAILDIR_NAME_SIZE ? SM_ETOOBIG : 0;
 }
 
-static int write_all(int fd, const uint8_t *p, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n == 0)
-			errno = EIO;
-		if (n <= 0)
-			return SM_EIO;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* Writes the whole message to tmp_path and makes it durable. On failure
  * the file is gone again and errno says what failed. */
 static int tmp_write(const char *tmp_path, const uint8_t *msg, size_t len)
@@ -154,7 +139,7 @@ static int tmp_write(const char *tmp_path, const uint8_t *msg, size_t len)
 	if (fd < 0)
 		return SM_EIO;
 	/* fchmod: exactly 0600, whatever the umask */
-	if (fchmod(fd, 0600) < 0 || write_all(fd, msg, len) < 0 || fsync(fd) < 0)
+	if (fchmod(fd, 0600) < 0 || fd_write_all(fd, msg, len) < 0 || fsync(fd) < 0)
 		goto fail;
 	/* close() reports write-back errors some file systems (NFS) keep until then */
 	r = close(fd);

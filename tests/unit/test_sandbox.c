@@ -193,22 +193,27 @@ static void the_kernel_reports_the_confinement(void)
 
 static char inside[64], outside[64];
 
-/* Runs fn in a child confined by sandbox_network({inside}); returns its
- * wait status. */
-static int run_network(int (*fn)(void))
+/* Runs fn in a child confined by sandbox_network({inside}), and then by
+ * sandbox_child if child_filter; returns its wait status. */
+static int run_confined(int (*fn)(void), int child_filter)
 {
 	int status = 0;
 	pid_t pid = fork();
 	if (pid == 0) {
 		const char *dirs[] = {inside};
 		struct sandbox_report rep;
-		if (sandbox_network(dirs, 1, &rep) < 0)
+		if (sandbox_network(dirs, 1, &rep) < 0 || (child_filter && sandbox_child(0, &rep) < 0))
 			_exit(100);
 		_exit(fn());
 	}
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 	return status;
+}
+
+static int run_network(int (*fn)(void))
+{
+	return run_confined(fn, 0);
 }
 
 static int exited_zero(int status)
@@ -375,22 +380,9 @@ static void network_forbidden_calls_kill(void)
 
 /* ---- a network child's allow-list (sandbox_child) ---- */
 
-/* Runs fn in a child confined by sandbox_network({inside}) and then
- * sandbox_child; returns its wait status. */
 static int run_child(int (*fn)(void))
 {
-	int status = 0;
-	pid_t pid = fork();
-	if (pid == 0) {
-		const char *dirs[] = {inside};
-		struct sandbox_report rep;
-		if (sandbox_network(dirs, 1, &rep) < 0 || sandbox_child(0, &rep) < 0)
-			_exit(100);
-		_exit(fn());
-	}
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	return status;
+	return run_confined(fn, 1);
 }
 
 /* What an HTTPS worker or the MX does all day: read and write on its
