@@ -7,8 +7,9 @@
  * policy and submission-address files name. The MX accepts mail for it
  * into its own Maildir (so an acknowledged submission is never lost); the
  * service's own process (sealmaild-wks, the only one besides the main
- * process that keeps the submission keys, and one that talks to no peer)
- * reads that Maildir:
+ * process that keeps the submission keys, and one that talks to no peer;
+ * confined to its store and Maildir, under a seccomp allow-list) reads
+ * that Maildir:
  *   - a submission (encrypted to the submission key) of a key for a user of
  *     the domain is kept, and a confirmation request, encrypted to the
  *     submitted key and signed by the submission key, is delivered into the

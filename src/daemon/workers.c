@@ -108,7 +108,7 @@ static void child_run(struct daemon *d)
 	struct event *term = evsignal_new(d->base, SIGTERM, on_worker_signal, d->base);
 	if (term == NULL || evsignal_add(term, NULL) < 0)
 		_exit(70);
-	if (!daemon_unconfined() && sandbox_child(log_only, &rep) < 0) {
+	if (!daemon_unconfined() && sandbox_child(SANDBOX_SERVER, log_only, &rep) < 0) {
 		daemon_log("cannot confine a child process: %s", strerror(errno));
 		_exit(70);
 	}

@@ -231,12 +231,26 @@ static const int child_syscalls[] = {
 	SCMP_SYS(sigaltstack), SCMP_SYS(tgkill), SCMP_SYS(exit), SCMP_SYS(exit_group),
 };
 
-int sandbox_child(int log_only, struct sandbox_report *ret)
+/* What the Web Key Service's process does besides: it walks its Maildir,
+ * moves a mail to cur/ while it handles it and removes it after. */
+static const int mail_reader_syscalls[] = {
+	SCMP_SYS(getdents64), SCMP_SYS(rename), SCMP_SYS(renameat), SCMP_SYS(renameat2),
+	SCMP_SYS(unlinkat),
+};
+
+int sandbox_child(enum sandbox_child_kind kind, int log_only, struct sandbox_report *ret)
 {
 	struct sandbox_report rep = {landlock_abi(), 0};
-	uint32_t deny = log_only ? SCMP_ACT_LOG : SCMP_ACT_KILL_PROCESS;
-	if (seccomp_load_list(deny, SCMP_ACT_ALLOW, child_syscalls,
-			      sizeof(child_syscalls) / sizeof(child_syscalls[0])) < 0)
+	int calls[sizeof(child_syscalls) / sizeof(child_syscalls[0]) +
+		  sizeof(mail_reader_syscalls) / sizeof(mail_reader_syscalls[0])];
+	size_t n = 0;
+	for (size_t i = 0; i < sizeof(child_syscalls) / sizeof(child_syscalls[0]); i++)
+		calls[n++] = child_syscalls[i];
+	for (size_t i = 0; kind == SANDBOX_MAIL_READER &&
+			   i < sizeof(mail_reader_syscalls) / sizeof(mail_reader_syscalls[0]); i++)
+		calls[n++] = mail_reader_syscalls[i];
+	if (seccomp_load_list(log_only ? SCMP_ACT_LOG : SCMP_ACT_KILL_PROCESS, SCMP_ACT_ALLOW,
+			      calls, n) < 0)
 		return -1;
 	*ret = rep;
 	return 0;

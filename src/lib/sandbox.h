@@ -13,8 +13,8 @@
  * and never execute a program, trace another process, or change the
  * kernel, mounts, namespaces, clock or their identity. This one is a
  * deny-list: the libraries they run (libevent, OpenSSL, SQLite, librnp,
- * GMime, libcurl) need too much to list safely. The children that only
- * serve peers add an allow-list on top (sandbox_child()).
+ * GMime, libcurl) need too much to list safely. sealmaild's children add
+ * an allow-list on top (sandbox_child()).
  *
  * tests/unit/test_sandbox.c proves the same functions the programs run. */
 #ifndef SEALMAIL_DAEMON_SANDBOX_H
@@ -60,15 +60,21 @@ int sandbox_keyholder(unsigned max_fds, struct sandbox_report *ret) SM_WUR;
 int sandbox_network(const char *const *write_dirs, size_t n, struct sandbox_report *ret) SM_WUR;
 
 /* In a process already confined by sandbox_network, once it is set up
- * and before it serves its first peer: a second seccomp filter, an allow-list (sandbox.c: its event loop and
- * sockets, its store, memory, time, randomness, signals, exit) that kills
- * the process on any other system call: no new process, program, socket
- * or connection. For the processes that serve peers and nothing else
- * (sealmaild's HTTPS workers and MX process). log_only makes the filter
- * log what it would kill for instead (the kernel's log): the test build's
- * way to learn what the libraries need, never a real daemon's. -1 with
- * errno set on failure; the caller must then exit. */
-int sandbox_child(int log_only, struct sandbox_report *ret) SM_WUR;
+ * and before it serves its first peer or mail: a second seccomp filter,
+ * an allow-list (sandbox.c: its event loop and sockets, its store, memory,
+ * time, randomness, signals, exit) that kills the process on any other
+ * system call: no new process, program, socket or connection. For
+ * sealmaild's HTTPS workers and MX process (SANDBOX_SERVER) and its Web
+ * Key Service (SANDBOX_MAIL_READER). log_only makes the filter log what
+ * it would kill for instead (the kernel's log): the test build's way to
+ * learn what the libraries need, never a real daemon's. -1 with errno set
+ * on failure; the caller must then exit. */
+enum sandbox_child_kind {
+	SANDBOX_SERVER,      /* HTTPS workers, the MX: the list above */
+	SANDBOX_MAIL_READER, /* the Web Key Service: also walking, moving and
+			      * removing the files of its Maildir */
+};
+int sandbox_child(enum sandbox_child_kind kind, int log_only, struct sandbox_report *ret) SM_WUR;
 
 /* In a process already confined by sandbox_network, one more Landlock
  * layer: changes only beneath write_dirs, which must be among the first

@@ -146,6 +146,10 @@ tcp_sockets() { # PID: how many of its descriptors are TCP sockets
 	echo "$n"
 }
 ok "it holds no TCP socket: it talks to no peer" test "$(tcp_sockets "$WKS")" = 0
+if grep -q '^Seccomp_filters:' "/proc/$WKS/status"; then
+	ok "it runs under its own allow-list on top of the daemon's filter: two filters" \
+		grep -q '^Seccomp_filters:[[:space:]]*2$' "/proc/$WKS/status"
+fi
 kill -9 "$WKS"
 for _ in $(seq 50); do [ "$(wks_pid)" != "$WKS" ] && break; sleep 0.1; done
 ok "killed with SIGKILL, it is replaced" bash -c \

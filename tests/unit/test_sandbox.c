@@ -11,6 +11,7 @@
  *               (memory, randomness, the store's files), and a new socket,
  *               a connection, a process, a signal to another process, a
  *               rename or a program kill them. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -194,15 +195,15 @@ static void the_kernel_reports_the_confinement(void)
 static char inside[64], outside[64];
 
 /* Runs fn in a child confined by sandbox_network({inside}), and then by
- * sandbox_child if child_filter; returns its wait status. */
-static int run_confined(int (*fn)(void), int child_filter)
+ * sandbox_child(kind) if child_filter; returns its wait status. */
+static int run_confined(int (*fn)(void), int child_filter, enum sandbox_child_kind kind)
 {
 	int status = 0;
 	pid_t pid = fork();
 	if (pid == 0) {
 		const char *dirs[] = {inside};
 		struct sandbox_report rep;
-		if (sandbox_network(dirs, 1, &rep) < 0 || (child_filter && sandbox_child(0, &rep) < 0))
+		if (sandbox_network(dirs, 1, &rep) < 0 || (child_filter && sandbox_child(kind, 0, &rep) < 0))
 			_exit(100);
 		_exit(fn());
 	}
@@ -213,7 +214,7 @@ static int run_confined(int (*fn)(void), int child_filter)
 
 static int run_network(int (*fn)(void))
 {
-	return run_confined(fn, 0);
+	return run_confined(fn, 0, SANDBOX_SERVER);
 }
 
 static int exited_zero(int status)
@@ -382,7 +383,7 @@ static void network_forbidden_calls_kill(void)
 
 static int run_child(int (*fn)(void))
 {
-	return run_confined(fn, 1);
+	return run_confined(fn, 1, SANDBOX_SERVER);
 }
 
 /* What an HTTPS worker or the MX does all day: read and write on its
@@ -445,6 +446,29 @@ static int child_rename(void)
 	return rename(a, b) == 0 ? 10 : 11;
 }
 
+/* The Web Key Service's moves: a mail to cur/ while it is handled, then
+ * removed; the directory walked. */
+static int read_mail(void)
+{
+	char a[128], b[128];
+	snprintf(a, sizeof(a), "%s/mail", inside);
+	snprintf(b, sizeof(b), "%s/mail-busy", inside);
+	int fd = open(a, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	if (fd < 0 || close(fd) < 0 || rename(a, b) < 0 || unlink(b) < 0)
+		return 1;
+	DIR *dh = opendir(inside);
+	if (dh == NULL || readdir(dh) == NULL || closedir(dh) < 0)
+		return 2;
+	return 0;
+}
+
+static void a_mail_reader_moves_and_removes_mail(void)
+{
+	CHECK(exited_zero(run_confined(read_mail, 1, SANDBOX_MAIL_READER)));
+	CHECK(killed_by_sigsys(run_confined(child_socket, 1, SANDBOX_MAIL_READER)));
+	CHECK(killed_by_sigsys(run_confined(child_fork, 1, SANDBOX_MAIL_READER)));
+}
+
 static void a_child_serves(void)
 {
 	CHECK(exited_zero(run_child(serve_one)));
@@ -491,6 +515,7 @@ int main(void)
 		return 1;
 	RUN(a_child_serves);
 	RUN(a_child_is_killed_for_anything_else);
+	RUN(a_mail_reader_moves_and_removes_mail);
 	unlink(kept);
 	rmdir(outside);
 	rmdir(inside);
