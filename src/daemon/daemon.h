@@ -83,6 +83,10 @@ int daemon_log_fd(void);
  * (scripts/valgrind), whose own system calls no filter lists. Always 0 in
  * sealmaild itself. */
 int daemon_unconfined(void);
+/* 1 only in the test build run with SEALMAIL_TEST_SECCOMP_LOG set: the
+ * children's allow-lists log what they would kill for (the kernel's log)
+ * instead, to learn what the libraries need. Always 0 in sealmaild. */
+int daemon_seccomp_log_only(void);
 
 /* SSL_CTX for our servers: TLS 1.2 and later, the configured certificate
  * chain and key. NULL after logging why. */

@@ -168,6 +168,15 @@ int daemon_unconfined(void)
 #endif
 }
 
+int daemon_seccomp_log_only(void)
+{
+#ifdef SEALMAIL_DISHONEST
+	return getenv("SEALMAIL_TEST_SECCOMP_LOG") != NULL;
+#else
+	return 0;
+#endif
+}
+
 /* The processes that talk to the network (this one and the workers it
  * forks from now on) may change files only in the state directory and
  * the Maildirs (sandbox.h). */

@@ -638,15 +638,11 @@ static void confine(struct daemon *d)
 }
 
 /* Before the first mail: the process's allow-list (sandbox.h). */
-static void allow_list(struct daemon *d)
+static void allow_list(void)
 {
 	struct sandbox_report rep;
-	int log_only = 0;
-	(void)d;
-#ifdef SEALMAIL_DISHONEST
-	log_only = getenv("SEALMAIL_TEST_SECCOMP_LOG") != NULL;
-#endif
-	if (!daemon_unconfined() && sandbox_child(SANDBOX_MAIL_READER, log_only, &rep) < 0) {
+	if (!daemon_unconfined() &&
+	    sandbox_child(SANDBOX_MAIL_READER, daemon_seccomp_log_only(), &rep) < 0) {
 		daemon_log("wks: cannot confine the service's process: %s", strerror(errno));
 		_exit(70);
 	}
@@ -670,7 +666,7 @@ void wks_serve(struct daemon *d, int link_fd)
 		   (long)getpid());
 	for (size_t i = 0; i < wk->n; i++)
 		each_mail(&wk->domains[i], "cur", drop_leftover, NULL);
-	allow_list(d);
+	allow_list();
 	while (!stopping) {
 		for (size_t i = 0; i < wk->n && !stopping; i++)
 			each_mail(&wk->domains[i], "new", handle_one, d);

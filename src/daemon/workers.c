@@ -61,11 +61,10 @@ static void on_worker_signal(evutil_socket_t sig, short what, void *arg)
 }
 
 /* What every child does first: it ends with the parent (it must not
- * outlive it holding a port), leaves stopping to the parent, forgets the
- * parent's parts and secrets and every descriptor it must not hold
- * (keep_fd: the listening socket it serves), and narrows its sandbox: the
- * main process is the Maildirs' one writer, a child may change files in
- * the state directory only. */
+ * outlive it holding a port), leaves stopping to the parent, and forgets
+ * the parent's parts and every descriptor it must not hold (keep_fd: the
+ * listening socket it serves; kh_keep: its channel to the key holder, or
+ * KH_CHANNEL_NONE). */
 static void child_init(struct daemon *d, pid_t parent, int keep_fd, unsigned kh_keep)
 {
 	struct workers *w = d->workers;
@@ -101,14 +100,10 @@ static void child_narrow(struct daemon *d)
 static void child_run(struct daemon *d)
 {
 	struct sandbox_report rep;
-	int log_only = 0;
-#ifdef SEALMAIL_DISHONEST
-	log_only = getenv("SEALMAIL_TEST_SECCOMP_LOG") != NULL;
-#endif
 	struct event *term = evsignal_new(d->base, SIGTERM, on_worker_signal, d->base);
 	if (term == NULL || evsignal_add(term, NULL) < 0)
 		_exit(70);
-	if (!daemon_unconfined() && sandbox_child(SANDBOX_SERVER, log_only, &rep) < 0) {
+	if (!daemon_unconfined() && sandbox_child(SANDBOX_SERVER, daemon_seccomp_log_only(), &rep) < 0) {
 		daemon_log("cannot confine a child process: %s", strerror(errno));
 		_exit(70);
 	}
