@@ -159,22 +159,26 @@ static void daemon_free(struct daemon *d)
 	conf_free(d->conf);
 }
 
-int daemon_unconfined(void)
+/* Whether the environment variable name, which only the test build
+ * reads, is set. */
+static int test_switch(const char *name)
 {
 #ifdef SEALMAIL_DISHONEST
-	return getenv("SEALMAIL_TEST_UNCONFINED") != NULL;
+	return getenv(name) != NULL;
 #else
+	(void)name;
 	return 0;
 #endif
 }
 
+int daemon_unconfined(void)
+{
+	return test_switch("SEALMAIL_TEST_UNCONFINED");
+}
+
 int daemon_seccomp_log_only(void)
 {
-#ifdef SEALMAIL_DISHONEST
-	return getenv("SEALMAIL_TEST_SECCOMP_LOG") != NULL;
-#else
-	return 0;
-#endif
+	return test_switch("SEALMAIL_TEST_SECCOMP_LOG");
 }
 
 /* The processes that talk to the network (this one and the workers it
@@ -202,9 +206,9 @@ static int daemon_confine(struct daemon *d)
 		daemon_log("cannot confine the network processes: %s", strerror(errno));
 		return -1;
 	}
-	daemon_log("network processes confined: seccomp, %s", rep.landlock_abi > 0
+	daemon_log("network processes confined: seccomp, %s%s", rep.landlock_abi > 0
 		   ? "Landlock (changes only in the state directory and the Maildirs)"
-		   : "no Landlock (kernel)");
+		   : "no Landlock (kernel)", rep.caps_dropped ? ", capabilities dropped" : "");
 	return 0;
 }
 

@@ -260,7 +260,8 @@ int sandbox_network(const char *const *write_dirs, size_t n, struct sandbox_repo
 {
 	struct sandbox_report rep = {landlock_abi(), 0};
 	struct rlimit no_core = {0, 0};
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || setrlimit(RLIMIT_CORE, &no_core) < 0)
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || setrlimit(RLIMIT_CORE, &no_core) < 0 ||
+	    caps_drop_all(&rep.caps_dropped) < 0)
 		return -1;
 	if (rep.landlock_abi > 0 && landlock_write_only_beneath(rep.landlock_abi, write_dirs, n) < 0)
 		return -1;

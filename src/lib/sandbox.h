@@ -53,7 +53,8 @@ struct sandbox_report {
 int sandbox_keyholder(unsigned max_fds, struct sandbox_report *ret) SM_WUR;
 
 /* No new privileges, no core files (they would hold the TLS key and
- * mail), changes to the filesystem only beneath write_dirs (Landlock,
+ * mail), every capability dropped (a daemon left as root keeps root's
+ * files, not root's powers), changes to the filesystem only beneath write_dirs (Landlock,
  * where the kernel has it) and a seccomp filter that kills the process on
  * the system calls listed in sandbox.c. -1 with errno set on failure; the
  * caller must then exit. */

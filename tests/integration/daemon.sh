@@ -95,6 +95,9 @@ assert line.startswith(b\"421\"), line
 assert time.time() - t >= 2.5
 '"
 
+ok "left as root (no 'user' set), the daemon still holds no capability" bash -c \
+	"grep -q '^Uid:[[:space:]]*0[[:space:]]' /proc/$DPID/status && grep -q '^CapEff:[[:space:]]*0*$' /proc/$DPID/status && grep -q 'capabilities dropped' '$T/sealmaild.log'"
+
 kill "$DPID"
 wait "$DPID"
 ok "sealmaild stops cleanly on SIGTERM" grep -q "stopping" "$T/sealmaild.log"

@@ -72,6 +72,10 @@ if [ -n "$(filters "$DPID")" ]; then
 		ok "child $p adds its allow-list: two filters" test "$(filters "$p")" = 2
 	done
 fi
+for p in "$DPID" $WORKERS "$MX"; do
+	ok "process $p holds no capability" \
+		grep -q '^CapEff:[[:space:]]*0*$' "/proc/$p/status"
+done
 ok "the daemon logs how the network processes are confined" grep -q "network processes confined: seccomp, " "$T/sealmaild.log"
 
 uid_of() { awk '/^Uid:/ { print $2 }' "/proc/$1/status"; }
