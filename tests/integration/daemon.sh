@@ -95,8 +95,10 @@ assert line.startswith(b\"421\"), line
 assert time.time() - t >= 2.5
 '"
 
-ok "left as root (no 'user' set), the daemon still holds no capability" bash -c \
-	"grep -q '^Uid:[[:space:]]*0[[:space:]]' /proc/$DPID/status && grep -q '^CapEff:[[:space:]]*0*$' /proc/$DPID/status && grep -q 'capabilities dropped' '$T/sealmaild.log'"
+if ! grep -q "no process is confined" "$T/sealmaild.log"; then # scripts/valgrind's test build
+	ok "left as root (no 'user' set), the daemon still holds no capability" bash -c \
+		"grep -q '^Uid:[[:space:]]*0[[:space:]]' /proc/$DPID/status && grep -q '^CapEff:[[:space:]]*0*$' /proc/$DPID/status && grep -q 'capabilities dropped' '$T/sealmaild.log'"
+fi
 
 kill "$DPID"
 wait "$DPID"
