@@ -106,7 +106,8 @@ ok "a backup is never written to a terminal (no tty here: needs -o or a redirect
 ok "restore with the wrong passphrase: exit 65, nothing written" bash -c \
 	"st=0; SEALMAIL_HOME=$T/luke2 '$SEALMAIL' restore '$T/luke.bak' --passphrase-file '$T/wrong' 2>'$T/r.err' || st=\$?; [ \$st = 65 ] && grep -q 'wrong passphrase' '$T/r.err' && [ ! -e '$T/luke2/secring.pgp' ]"
 cp "$T/luke.bak" "$T/damaged.bak"
-printf 'X' | dd of="$T/damaged.bak" bs=1 seek=200 conv=notrunc 2>/dev/null
+# flip one bit of byte 200 (writing a fixed byte left it unchanged 1 time in 256)
+python3 -c 'import sys; f = open(sys.argv[1], "r+b"); f.seek(200); b = f.read(1)[0]; f.seek(200); f.write(bytes([b ^ 1]))' "$T/damaged.bak"
 ok "a damaged backup is refused: exit 65" status_is 65 sm "$T/luke3" restore "$T/damaged.bak" --passphrase-file "$T/pass"
 ok "restore into an empty key store" bash -c \
 	"SEALMAIL_HOME=$T/luke2 '$SEALMAIL' restore '$T/luke.bak' --passphrase-file '$T/pass' | grep -q '^restored [0-9]* file(s)'"
