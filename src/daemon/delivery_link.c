@@ -176,8 +176,9 @@ static int add_rcpt(void *arg, const char *address)
 	struct daemon *d = rc->l->d;
 	struct wkd_address a;
 	char path[4096];
-	if (wkd_address_parse(address, &a) < 0 || conf_find_domain(d->conf, a.domain) == NULL ||
-	    !conf_find_domain(d->conf, a.domain)->mx) {
+	const struct conf_domain *dom = wkd_address_parse(address, &a) < 0 ? NULL
+					: conf_find_domain(d->conf, a.domain);
+	if (dom == NULL || !dom->mx) {
 		daemon_log("delivery: the %s asked for a delivery to %s, not a domain of ours",
 			   rc->l->what, address);
 		return SMTP_DELIVER_TEMPFAIL;
@@ -238,7 +239,7 @@ static int serve_request(struct delivery_link *l, struct evbuffer *in)
 }
 
 /* A peer that sends what does not decode is broken or hostile: the
- * channel ends here, and the MX process with it. */
+ * channel ends here, and the process that sent it with it. */
 static void malformed(struct delivery_link *l)
 {
 	daemon_log("delivery: a malformed delivery request from the %s %ld; ending it", l->what,

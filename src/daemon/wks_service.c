@@ -1,5 +1,5 @@
 /* wks_service.c: the Web Key Service: submission keys, the key directory's view
- * of them, and the thread that reads the submission Maildirs. See wks_service.h. */
+ * of them, and the process that reads the submission Maildirs. See wks_service.h. */
 #include <dirent.h>
 #include <errno.h>
 #include <signal.h>
@@ -544,7 +544,7 @@ done:
 
 /* Handles the mail at new/NAME of w's Maildir. It is moved to cur/ while
  * it is handled, so that a mail that ends the process is not handled again
- * by the next one (wks_drop_leftovers), and back to new/ when it must be
+ * by the next one (drop_leftover), and back to new/ when it must be
  * tried again. */
 static void handle_file(struct daemon *d, store *s, struct wks_domain *w, const char *name)
 {

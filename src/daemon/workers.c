@@ -7,10 +7,14 @@
  *   - the MX process: the SMTP sessions, holding the listening SMTP
  *     socket, the TLS context, its own store connection (to know the
  *     users) and its channel to the Maildir writer (delivery_link.h), and no
- *     channel to the key holder.
- * Each inherits the main process's sandbox and narrows it to writing in
- * the state directory only (its store), never a Maildir. The parent
- * watches the key holder here too. */
+ *     channel to the key holder;
+ *   - the Web Key Service's process (wks_service.h), when a domain runs
+ *     it: no listening socket, the submission keys, its own channel to the
+ *     Maildir writer.
+ * Each inherits the main process's sandbox and narrows it: the workers
+ * and the MX to writing in the state directory only (their store), the
+ * Web Key Service to that and its submission Maildirs; never a user's
+ * Maildir. The parent watches the key holder here too. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -260,8 +264,8 @@ static int sender_ended(struct daemon *d, pid_t pid, int status)
 	return 0;
 }
 
-/* A worker or the MX died: unless we are stopping, start another in its
- * place. The key holder died: the daemon cannot go on without its keys. */
+/* A worker, the MX or the Web Key Service's process died: unless we are
+ * stopping, start another in its place. The key holder died: the daemon cannot go on without its keys. */
 static void on_sigchld(evutil_socket_t sig, short what, void *arg)
 {
 	struct daemon *d = arg;
