@@ -12,6 +12,7 @@
 #include "conf.h"
 #include "daemon.h"
 #include "maildir.h"
+#include "wks_service.h"
 
 #define DELIVERY_THREADS_MAX 64
 
@@ -52,6 +53,22 @@ int delivery_maildir_of(const struct daemon *d, const struct wkd_address *a, cha
 		return -1;
 	int n = snprintf(path, size, "%s/%s", dom->maildir_root, local);
 	return n < 0 || (size_t)n >= size ? -1 : 0;
+}
+
+enum smtp_rcpt_verdict delivery_rcpt_verdict(const struct daemon *d, const struct wkd_address *a)
+{
+	char addr[WKD_LOCAL_MAX + WKD_DOMAIN_MAX + 2];
+	const struct conf_domain *dom = conf_find_domain(d->conf, a->domain);
+	if (dom == NULL || !dom->mx)
+		return SMTP_RCPT_RELAY_DENIED;
+	if (wkd_address_format(a, addr, sizeof(addr)) < 0)
+		return SMTP_RCPT_UNKNOWN;
+	if (wks_is_submission(d, a))
+		return SMTP_RCPT_OK;
+	int r = store_user_exists(d->store, addr);
+	if (r < 0)
+		return SMTP_RCPT_TEMPFAIL;
+	return r == 1 ? SMTP_RCPT_OK : SMTP_RCPT_UNKNOWN;
 }
 
 static enum smtp_deliver_result deliver_all(struct delivery_job *job)

@@ -35,6 +35,11 @@ struct delivery_job {
 int delivery_maildir_of(const struct daemon *d, const struct wkd_address *a, char *path,
 			size_t size);
 
+/* Whether mail for a may be delivered here: a user of a domain served as
+ * MX, or the domain's Web Key Service address (d->store answers). The MX
+ * asks at RCPT, the writer again for each delivery it is asked for. */
+enum smtp_rcpt_verdict delivery_rcpt_verdict(const struct daemon *d, const struct wkd_address *a);
+
 /* Starts threads workers, and an event on d's loop for their answers. */
 int delivery_start(struct daemon *d, unsigned threads);
 /* Stops the workers (after the job each is on) and frees every job not

@@ -15,7 +15,6 @@
 #include "delivery_msg.h"
 #include "fdio.h"
 #include "wkd.h"
-#include "wks_service.h"
 
 /* Room for the trace headers the MX puts before a message. */
 #define TRACE_MAX (8u * 1024)
@@ -176,23 +175,13 @@ static int add_rcpt(void *arg, const char *address)
 	struct daemon *d = rc->l->d;
 	struct wkd_address a;
 	char path[4096];
-	const struct conf_domain *dom = wkd_address_parse(address, &a) < 0 ? NULL
-					: conf_find_domain(d->conf, a.domain);
-	if (dom == NULL || !dom->mx) {
-		daemon_log("delivery: the %s asked for a delivery to %s, not a domain of ours",
-			   rc->l->what, address);
+	enum smtp_rcpt_verdict v = wkd_address_parse(address, &a) < 0 ? SMTP_RCPT_RELAY_DENIED
+								     : delivery_rcpt_verdict(d, &a);
+	if (v != SMTP_RCPT_OK) {
+		if (v != SMTP_RCPT_TEMPFAIL)
+			daemon_log("delivery: the %s asked for a delivery to %s, %s", rc->l->what,
+				   address, v == SMTP_RCPT_RELAY_DENIED ? "not a domain of ours" : "who is no user");
 		return SMTP_DELIVER_TEMPFAIL;
-	}
-	if (!wks_is_submission(d, &a)) {
-		char canon[DLV_ADDRESS_MAX + 1];
-		int r = wkd_address_format(&a, canon, sizeof(canon)) < 0 ? -1 : store_user_exists(d->store, canon);
-		if (r < 0)
-			return SMTP_DELIVER_TEMPFAIL;
-		if (r == 0) {
-			daemon_log("delivery: the %s asked for a delivery to %s, who is no user",
-				   rc->l->what, address);
-			return SMTP_DELIVER_TEMPFAIL;
-		}
 	}
 	struct delivery_job *job = rc->job;
 	if (delivery_maildir_of(d, &a, path, sizeof(path)) < 0 ||

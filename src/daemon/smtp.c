@@ -19,7 +19,7 @@
 #include <event2/listener.h>
 
 #include "daemon.h"
-#include "wks_service.h"
+#include "delivery.h"
 #include "delivery_msg.h"
 #include "delivery_link.h"
 #include "smtp_session.h"
@@ -89,19 +89,8 @@ static enum smtp_rcpt_verdict on_rcpt(void *arg, const struct smtp_envelope *env
 				      const struct wkd_address *rcpt)
 {
 	struct conn *c = arg;
-	char addr[WKD_LOCAL_MAX + WKD_DOMAIN_MAX + 2];
-	const struct conf_domain *dom = conf_find_domain(c->d->conf, rcpt->domain);
 	(void)env;
-	if (dom == NULL || !dom->mx)
-		return SMTP_RCPT_RELAY_DENIED;
-	if (wkd_address_format(rcpt, addr, sizeof(addr)) < 0)
-		return SMTP_RCPT_UNKNOWN;
-	if (wks_is_submission(c->d, rcpt))
-		return SMTP_RCPT_OK;
-	int r = store_user_exists(c->d->store, addr);
-	if (r < 0)
-		return SMTP_RCPT_TEMPFAIL;
-	return r == 1 ? SMTP_RCPT_OK : SMTP_RCPT_UNKNOWN;
+	return delivery_rcpt_verdict(c->d, rcpt);
 }
 
 /* The client's EHLO name as it may appear in a header: printable ASCII,
