@@ -26,15 +26,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/queue.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <event2/buffer.h>
-#include <event2/keyvalq_struct.h>
-
 #include "b64.h"
 #include "daemon.h"
+#include "http.h"
 #include "keyholder.h"
 #include "kt.h"
 #include "kt_proof.h"
@@ -119,24 +116,31 @@ static int bundle_get(struct daemon *d, struct kt_domain *k, struct bundle *b)
 	return r;
 }
 
-static void reply(struct evhttp_request *req, int status, const char *type, const void *data,
-		  size_t len)
+/* The answer being made for one request: its body is copied into the
+ * caller's buffer, where it stays until the answer is sent. */
+struct answer {
+	struct http_response *ret;
+	struct buf *body;
+};
+
+static void reply(struct answer *a, int status, const char *type, const void *data, size_t len)
 {
-	struct evbuffer *body = evbuffer_new();
-	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
-	evhttp_add_header(h, "Content-Type", type);
-	evhttp_add_header(h, "Access-Control-Allow-Origin", "*");
-	evhttp_add_header(h, "Cache-Control", "no-cache");
-	if (body != NULL && len > 0)
-		evbuffer_add(body, data, len);
-	evhttp_send_reply(req, status, NULL, body);
-	if (body != NULL)
-		evbuffer_free(body);
+	static const char too_big[] = "the answer is too large\n";
+	buf_reset(a->body);
+	if (len > 0 && buf_append(a->body, data, len) < 0) {
+		status = 500;
+		type = "text/plain; charset=utf-8";
+		data = too_big;
+		len = sizeof(too_big) - 1;
+	} else {
+		data = a->body->data;
+	}
+	*a->ret = (struct http_response){status, type, "no-cache", NULL, 0, len, data, len};
 }
 
-static void reply_text(struct evhttp_request *req, int status, const char *text)
+static void reply_text(struct answer *a, int status, const char *text)
 {
-	reply(req, status, "text/plain; charset=utf-8", text, strlen(text));
+	reply(a, status, "text/plain; charset=utf-8", text, strlen(text));
 }
 
 static int parse_epoch_n(const char *s, size_t n, uint64_t *ret)
@@ -231,26 +235,27 @@ static int lookup_fill(struct daemon *d, struct kt_domain *k, const struct bundl
 	return 0;
 }
 
-static void handle_lookup(struct daemon *d, struct kt_domain *k, struct evhttp_request *req,
+static void handle_lookup(struct daemon *d, struct kt_domain *k, struct answer *a,
 			  const char *hash, const char *query)
 {
-	struct evkeyvalq params;
+	char lbuf[WKD_LOCAL_MAX + 1], sbuf[EPOCH_DIGITS_MAX + 1];
 	struct bundle b;
 	struct lookup lk;
 	struct buf out;
 	uint8_t idx[PTREE_IDX_LEN];
 	uint64_t since = 0;
-	TAILQ_INIT(&params);
 	memset(&lk, 0, sizeof(lk));
 	buf_init(&lk.cert, KT_PROOF_KEY_MAX);
 	buf_init(&lk.auth, KT_AUTH_MAX);
 	buf_init(&out, KT_PROOF_MAX);
-	const char *l = NULL, *s = NULL;
-	if (query != NULL && evhttp_parse_query_str(query, &params) == 0) {
-		l = evhttp_find_header(&params, "l");
-		s = evhttp_find_header(&params, "since");
-	}
-	int r = strlen(hash) == WKD_HASH_LEN && (s == NULL || parse_epoch(s, &since) == 0) ? 0 : SM_EINVAL;
+	size_t qlen = query != NULL ? strlen(query) : 0;
+	int lr = http_query_param(query, qlen, "l", lbuf, sizeof(lbuf));
+	int sr = http_query_param(query, qlen, "since", sbuf, sizeof(sbuf));
+	const char *l = lr == 0 ? lbuf : NULL;
+	int r = strlen(hash) == WKD_HASH_LEN && (lr == 0 || lr == SM_ENOTFOUND) &&
+			(sr == SM_ENOTFOUND || (sr == 0 && parse_epoch(sbuf, &since) == 0))
+		? 0
+		: SM_EINVAL;
 	if (r == 0 && (lk.p = calloc(1, sizeof(*lk.p))) == NULL)
 		r = SM_ENOMEM;
 	if (r == 0)
@@ -264,17 +269,16 @@ static void handle_lookup(struct daemon *d, struct kt_domain *k, struct evhttp_r
 	if (r == 0)
 		r = kt_proof_format(lk.p, &out);
 	if (r == 0)
-		reply(req, 200, "text/plain; charset=utf-8", out.data, out.len);
+		reply(a, 200, "text/plain; charset=utf-8", out.data, out.len);
 	else if (r == SM_EINVAL)
-		reply_text(req, 400, "usage: " PREFIX "<domain>/lookup/<wkd hash>?l=<local part>"
+		reply_text(a, 400, "usage: " PREFIX "<domain>/lookup/<wkd hash>?l=<local part>"
 				     "[&since=<size>]; l is required for an address without a key\n");
 	else if (r == SM_ENOTFOUND)
-		reply_text(req, 503, "the transparency log has no epoch yet; try again shortly\n");
+		reply_text(a, 503, "the transparency log has no epoch yet; try again shortly\n");
 	else {
 		daemon_log("https: lookup proof for %s failed: %s", k->name, sm_strerror(r));
-		reply_text(req, 500, "the lookup proof could not be made\n");
+		reply_text(a, 500, "the lookup proof could not be made\n");
 	}
-	evhttp_clear_headers(&params);
 	buf_free(&lk.cert);
 	buf_free(&lk.auth);
 	buf_free(&out);
@@ -358,7 +362,7 @@ static int tile_body(struct daemon *d, struct kt_domain *k, int level, const str
 
 /* A tile of the log as of the bundle's checkpoint: a full tile once it is
  * full, a partial one of any width up to what the log holds. */
-static void handle_tile(struct daemon *d, struct kt_domain *k, struct evhttp_request *req,
+static void handle_tile(struct daemon *d, struct kt_domain *k, struct answer *a,
 			const char *rest)
 {
 	struct bundle b;
@@ -377,17 +381,17 @@ static void handle_tile(struct daemon *d, struct kt_domain *k, struct evhttp_req
 	if (r == 0)
 		r = tile_body(d, k, level, &t, &out);
 	if (r == 0)
-		reply(req, 200, "application/octet-stream", out.data, out.len);
+		reply(a, 200, "application/octet-stream", out.data, out.len);
 	else if (r == SM_ENOTFOUND || r == SM_EINVAL)
-		reply_text(req, 404, "no such tile\n");
+		reply_text(a, 404, "no such tile\n");
 	else
-		reply_text(req, 500, "the tile could not be read\n");
+		reply_text(a, 500, "the tile could not be read\n");
 	buf_free(&out);
 }
 
 /* ---- the rest ---- */
 
-static void handle_epoch_part(struct daemon *d, struct kt_domain *k, struct evhttp_request *req,
+static void handle_epoch_part(struct daemon *d, struct kt_domain *k, struct answer *a,
 			      const char *what, const char *num)
 {
 	struct buf part;
@@ -398,25 +402,25 @@ static void handle_epoch_part(struct daemon *d, struct kt_domain *k, struct evht
 	if (r == 0)
 		r = store_kt_epoch(d->store, k->name, e, delta ? NULL : &part, delta ? &part : NULL, NULL);
 	if (r == 0)
-		reply(req, 200, delta ? "application/octet-stream" : "text/plain; charset=utf-8",
+		reply(a, 200, delta ? "application/octet-stream" : "text/plain; charset=utf-8",
 		      part.data, part.len);
 	else if (r == SM_ENOTFOUND)
-		reply_text(req, 404, "no such epoch\n");
+		reply_text(a, 404, "no such epoch\n");
 	else
-		reply_text(req, 500, "the epoch could not be read\n");
+		reply_text(a, 500, "the epoch could not be read\n");
 	buf_free(&part);
 }
 
-static void handle_checkpoint(struct daemon *d, struct kt_domain *k, struct evhttp_request *req)
+static void handle_checkpoint(struct daemon *d, struct kt_domain *k, struct answer *a)
 {
 	struct bundle b;
 	if (bundle_get(d, k, &b) == 0)
-		reply(req, 200, "text/plain; charset=utf-8", b.checkpoint, b.checkpoint_len);
+		reply(a, 200, "text/plain; charset=utf-8", b.checkpoint, b.checkpoint_len);
 	else
-		reply_text(req, 503, "the transparency log has no epoch yet; try again shortly\n");
+		reply_text(a, 503, "the transparency log has no epoch yet; try again shortly\n");
 }
 
-static void handle_consistency(struct daemon *d, struct kt_domain *k, struct evhttp_request *req,
+static void handle_consistency(struct daemon *d, struct kt_domain *k, struct answer *a,
 			       const char *num)
 {
 	uint8_t proof[TLOG_PROOF_MAX][TLOG_HASH_LEN];
@@ -444,11 +448,11 @@ static void handle_consistency(struct daemon *d, struct kt_domain *k, struct evh
 			r = buf_append(&out, "\n", 1);
 	}
 	if (r == 0)
-		reply(req, 200, "text/plain; charset=utf-8", out.data, out.len);
+		reply(a, 200, "text/plain; charset=utf-8", out.data, out.len);
 	else if (r == SM_EINVAL)
-		reply_text(req, 404, "no consistency proof from that size (1 to the latest)\n");
+		reply_text(a, 404, "no consistency proof from that size (1 to the latest)\n");
 	else
-		reply_text(req, 500, "the consistency proof could not be made\n");
+		reply_text(a, 500, "the consistency proof could not be made\n");
 	buf_free(&out);
 }
 
@@ -471,9 +475,9 @@ static int split(const char *rest, char a[16], char b[64])
 }
 
 /* What follows PREFIX: "<domain>/<what>". */
-static void route(struct daemon *d, struct evhttp_request *req, const char *rest, const char *query)
+static void route(struct daemon *d, struct answer *ans, const char *rest, const char *query)
 {
-	char dom[WKD_DOMAIN_MAX + 1], a[16], b[64];
+	char dom[WKD_DOMAIN_MAX + 1], part[16], arg[64];
 	size_t dn = strcspn(rest, "/");
 	struct kt_domain *k = NULL;
 	if (dn > 0 && dn <= WKD_DOMAIN_MAX && rest[dn] == '/') {
@@ -483,32 +487,34 @@ static void route(struct daemon *d, struct evhttp_request *req, const char *rest
 	}
 	const char *what = k != NULL ? rest + dn + 1 : NULL;
 	if (what != NULL && strncmp(what, "tile/", 5) == 0)
-		handle_tile(d, k, req, what + 5);
-	else if (what == NULL || split(what, a, b) < 0)
-		reply_text(req, 404, "not found\n");
-	else if (strcmp(a, "lookup") == 0 && b[0] != 0)
-		handle_lookup(d, k, req, b, query);
-	else if (strcmp(a, "checkpoint") == 0 && b[0] == 0)
-		handle_checkpoint(d, k, req);
-	else if (strcmp(a, "consistency") == 0 && b[0] != 0)
-		handle_consistency(d, k, req, b);
-	else if ((strcmp(a, "entry") == 0 || strcmp(a, "delta") == 0) && b[0] != 0)
-		handle_epoch_part(d, k, req, a, b);
+		handle_tile(d, k, ans, what + 5);
+	else if (what == NULL || split(what, part, arg) < 0)
+		reply_text(ans, 404, "not found\n");
+	else if (strcmp(part, "lookup") == 0 && arg[0] != 0)
+		handle_lookup(d, k, ans, arg, query);
+	else if (strcmp(part, "checkpoint") == 0 && arg[0] == 0)
+		handle_checkpoint(d, k, ans);
+	else if (strcmp(part, "consistency") == 0 && arg[0] != 0)
+		handle_consistency(d, k, ans, arg);
+	else if ((strcmp(part, "entry") == 0 || strcmp(part, "delta") == 0) && arg[0] != 0)
+		handle_epoch_part(d, k, ans, part, arg);
 	else
-		reply_text(req, 404, "not found\n");
+		reply_text(ans, 404, "not found\n");
 }
 
-int kt_http_handle(struct daemon *d, struct evhttp_request *req, const char *path, const char *query)
+int kt_http_handle(struct daemon *d, const struct http_request *req, const char *path,
+		   const char *query, struct buf *body, struct http_response *ret)
 {
+	struct answer a = {ret, body};
 	if (strncmp(path, "/.well-known/sealmail/", 22) != 0)
 		return 0;
-	if (evhttp_request_get_command(req) != EVHTTP_REQ_GET) {
-		evhttp_add_header(evhttp_request_get_output_headers(req), "Allow", "GET");
-		reply_text(req, 405, "use GET\n");
+	if (req->method_len != 3 || memcmp(req->method, "GET", 3) != 0) {
+		reply_text(&a, 405, "use GET\n");
+		ret->allow = "GET";
 	} else if (strncmp(path, PREFIX, strlen(PREFIX)) != 0) {
-		reply_text(req, 404, "not found\n");
+		reply_text(&a, 404, "not found\n");
 	} else {
-		route(d, req, path + strlen(PREFIX), query);
+		route(d, &a, path + strlen(PREFIX), query);
 	}
 	return 1;
 }

@@ -17,9 +17,8 @@
 
 #include <stdint.h>
 
-#include <event2/http.h>
-
 #include "buf.h"
+#include "http.h"
 #include "note.h"
 #include "ptree.h"
 #include "vrf.h"
@@ -78,10 +77,12 @@ struct kt_domain *kt_find(struct daemon *d, const char *domain);
 int kt_epoch_start(struct daemon *d);
 void kt_epoch_stop(struct daemon *d);
 
-/* kt_http.c: answers req if path is under /.well-known/sealmail/; returns 1
- * then, 0 if the path is not ours. */
-int kt_http_handle(struct daemon *d, struct evhttp_request *req, const char *path,
-		   const char *query);
+/* kt_http.c: answers req if path (req's, NUL-terminated) is under
+ * /.well-known/sealmail/: returns 1 and fills ret, whose body is kept in
+ * body (the caller's buffer, overwritten) until the next call; returns 0 if
+ * the path is not ours. query is req's, NUL-terminated, or NULL. */
+int kt_http_handle(struct daemon *d, const struct http_request *req, const char *path,
+		   const char *query, struct buf *body, struct http_response *ret);
 
 /* Unmaps k's bundle (kt_http.c). */
 void kt_http_unmap(struct kt_domain *k);

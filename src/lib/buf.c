@@ -38,6 +38,15 @@ void buf_reset(struct buf *b)
 	b->len = 0;
 }
 
+void buf_truncate(struct buf *b, size_t len)
+{
+	if (b->data == NULL || len >= b->len)
+		return;
+	sodium_memzero(b->data + len, b->len - len);
+	b->len = len;
+	b->data[len] = 0;
+}
+
 /* Grows to hold len + need + 1 bytes. The old block is wiped, not left
  * behind by realloc, since it may hold plaintext. */
 static int buf_reserve(struct buf *b, size_t need)

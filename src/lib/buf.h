@@ -25,6 +25,9 @@ void buf_init(struct buf *b, size_t max);
 void buf_free(struct buf *b);
 /* Empties the buffer (wiping what it held) but keeps its memory. */
 void buf_reset(struct buf *b);
+/* Shortens the contents to their first len bytes (no-op if len >= b->len),
+ * wiping the rest. */
+void buf_truncate(struct buf *b, size_t len);
 int buf_append(struct buf *b, const void *data, size_t len) SM_WUR;
 int buf_append_str(struct buf *b, const char *s) SM_WUR;
 int buf_appendf(struct buf *b, const char *fmt, ...) SM_WUR __attribute__((format(printf, 2, 3)));

@@ -30,18 +30,17 @@ static const char ct_text[] = "text/plain; charset=utf-8";
  * a user who has just published is found. Errors are not cached. */
 struct status_info {
 	int status;
-	const char *reason;
 	const char *body;
 	const char *cache;
 };
 
 static const struct status_info statuses[] = {
-	{200, "OK", "", "public, max-age=3600"},
-	{400, "Bad Request", "bad request\n", "no-store"},
-	{404, "Not Found", "not found\n", "public, max-age=60"},
-	{405, "Method Not Allowed", "method not allowed\n", "no-store"},
-	{414, "URI Too Long", "request target too long\n", "no-store"},
-	{500, "Internal Server Error", "internal error\n", "no-store"},
+	{200, "", "public, max-age=3600"},
+	{400, "bad request\n", "no-store"},
+	{404, "not found\n", "public, max-age=60"},
+	{405, "method not allowed\n", "no-store"},
+	{414, "request target too long\n", "no-store"},
+	{500, "internal error\n", "no-store"},
 };
 
 static const struct status_info *status_find(int status)
@@ -52,18 +51,19 @@ static const struct status_info *status_find(int status)
 	return NULL;
 }
 
-static void set_status(struct wkd_http_response *r, int status)
+static void set_status(struct http_response *r, int status)
 {
 	const struct status_info *si = status_find(status);
 	r->status = status;
 	r->content_type = ct_text;
 	r->cache_control = si->cache;
-	r->allow = status == 405;
+	r->allow = status == 405 ? "GET, HEAD" : NULL;
+	r->retry_after = 0;
 	r->body = (const uint8_t *)si->body;
 	r->body_len = strlen(si->body);
 }
 
-static void set_found(struct wkd_http_response *r, const char *type, const uint8_t *data,
+static void set_found(struct http_response *r, const char *type, const uint8_t *data,
 		      size_t len)
 {
 	set_status(r, 200);
@@ -227,7 +227,7 @@ static int wkd_match(const struct span *seg, size_t n, struct wkd_res *ret)
 }
 
 static void serve_key(const struct wkd_http_ops *ops, const char *domain, struct span hash,
-		      struct wkd_http_response *r)
+		      struct http_response *r)
 {
 	char h[WKD_HASH_LEN + 1];
 	const uint8_t *data = NULL;
@@ -248,7 +248,7 @@ static void serve_key(const struct wkd_http_ops *ops, const char *domain, struct
 }
 
 static void serve_policy(const struct wkd_http_ops *ops, const char *domain,
-			 struct wkd_http_response *r)
+			 struct http_response *r)
 {
 	const uint8_t *data = empty_body;
 	size_t len = 0;
@@ -260,7 +260,7 @@ static void serve_policy(const struct wkd_http_ops *ops, const char *domain,
 }
 
 static void serve_submission(const struct wkd_http_ops *ops, const char *domain,
-			     struct wkd_http_response *r)
+			     struct http_response *r)
 {
 	const uint8_t *data = NULL;
 	size_t len = 0;
@@ -277,7 +277,7 @@ static void serve_submission(const struct wkd_http_ops *ops, const char *domain,
 /* Resolves the domain (from Host for the direct method, from the path for
  * the advanced one) and asks the daemon's storage. */
 static void serve(const struct wkd_res *res, struct span host, const struct wkd_http_ops *ops,
-		  struct wkd_http_response *r)
+		  struct http_response *r)
 {
 	char domain[WKD_DOMAIN_MAX + 1];
 	if (!res->policy && !res->submission && !hash_ok(res->hash)) {
@@ -304,7 +304,7 @@ static void serve(const struct wkd_res *res, struct span host, const struct wkd_
 }
 
 static void route_target(const struct wkd_http_request *req, const struct wkd_http_ops *ops,
-			 struct wkd_http_response *r)
+			 struct http_response *r)
 {
 	struct span seg[WKD_HTTP_SEG_MAX], host = {"", 0};
 	struct wkd_res res;
@@ -331,9 +331,9 @@ static int method_is(const struct wkd_http_request *req, const char *m)
 }
 
 void wkd_http_route(const struct wkd_http_request *req, const struct wkd_http_ops *ops,
-		    struct wkd_http_response *ret)
+		    struct http_response *ret)
 {
-	struct wkd_http_response r;
+	struct http_response r;
 	int head = method_is(req, "HEAD");
 	if (req->target_len > WKD_HTTP_TARGET_MAX)
 		set_status(&r, 414);
@@ -347,25 +347,6 @@ void wkd_http_route(const struct wkd_http_request *req, const struct wkd_http_op
 		r.body_len = 0;
 	}
 	*ret = r;
-}
-
-int wkd_http_response_head(const struct wkd_http_response *r, const char *extra,
-			   struct buf *ret)
-{
-	const struct status_info *si = status_find(r->status);
-	if (si == NULL || r->content_type == NULL || r->cache_control == NULL)
-		return SM_EINVAL;
-	return buf_appendf(ret,
-			   "HTTP/1.1 %d %s\r\n"
-			   "Content-Type: %s\r\n"
-			   "Content-Length: %zu\r\n"
-			   "Cache-Control: %s\r\n"
-			   "Access-Control-Allow-Origin: *\r\n"
-			   "X-Content-Type-Options: nosniff\r\n"
-			   "%s%s\r\n",
-			   r->status, si->reason, r->content_type, r->content_length,
-			   r->cache_control, r->allow ? "Allow: GET, HEAD\r\n" : "",
-			   extra ? extra : "");
 }
 
 int wkd_http_policy_check(const uint8_t *data, size_t len)

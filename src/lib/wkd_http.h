@@ -1,7 +1,9 @@
 /* wkd_http.h: the key directory's HTTP routing, without sockets or files.
  *
- * The daemon parses the request line and the Host header, then asks
- * wkd_http_route() what to answer. Routing touches no file system: the
+ * The daemon parses the request (http.h), then asks wkd_http_route() what
+ * to answer: a struct http_response whose status is 200, 400, 404, 405
+ * ("Allow: GET, HEAD"), 414 or 500, with the body borrowed as
+ * wkd_http_ops says and none for HEAD. Routing touches no file system: the
  * storage is the daemon's, reached only through the callbacks in struct
  * wkd_http_ops, which receive nothing but a validated domain and a
  * validated hash. Served paths (draft-koch-openpgp-webkey-service):
@@ -50,8 +52,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "buf.h"
 #include "err.h"
+#include "http.h"
 #include "wkd.h"
 
 #define WKD_HTTP_TARGET_MAX 1024
@@ -91,29 +93,10 @@ struct wkd_http_ops {
 				  size_t *ret_len);
 };
 
-struct wkd_http_response {
-	int status;                /* 200, 400, 404, 405, 414 or 500 */
-	const char *content_type;  /* static string */
-	const char *cache_control; /* static string */
-	int allow;                 /* 1: send "Allow: GET, HEAD" (405) */
-	size_t content_length;     /* the Content-Length header: GET's body length, for HEAD too */
-	const uint8_t *body;       /* static or borrowed from a callback; see wkd_http_ops */
-	size_t body_len;           /* bytes to send after the head: 0 for HEAD */
-};
-
 /* Decides the response to req. Every request has an answer, so this cannot
  * fail; ret is always filled in. ops itself is borrowed for the call. */
 void wkd_http_route(const struct wkd_http_request *req, const struct wkd_http_ops *ops,
-		    struct wkd_http_response *ret);
-
-/* Appends the response head to ret: "HTTP/1.1 <status> <reason>", then
- * Content-Type, Content-Length, Cache-Control,
- * Access-Control-Allow-Origin: *, X-Content-Type-Options: nosniff, Allow
- * when asked, then extra verbatim (header lines each ending in CRLF, chosen
- * by the daemon: Date, Connection, ...; may be NULL), then the empty line.
- * SM_ETOOBIG if ret's limit is reached; ret may then hold part of a head. */
-int wkd_http_response_head(const struct wkd_http_response *r, const char *extra,
-			   struct buf *ret) SM_WUR;
+		    struct http_response *ret);
 
 /* 0 if data (len bytes) is a policy file clients read as meant: empty, or
  * lines each ending in "\n", with no NUL; SM_EPARSE otherwise. The router

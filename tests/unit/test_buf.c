@@ -47,10 +47,28 @@ static void growth(void)
 	buf_free(&b);
 }
 
+static void truncate(void)
+{
+	struct buf b;
+	buf_init(&b, 64);
+	buf_truncate(&b, 0); /* nothing held yet */
+	CHECK_INT(buf_append_str(&b, "hello world"), 0);
+	buf_truncate(&b, 20); /* longer than the contents: no change */
+	CHECK_INT((int)b.len, 11);
+	buf_truncate(&b, 5);
+	CHECK_INT((int)b.len, 5);
+	CHECK_STR((char *)b.data, "hello");
+	CHECK(b.data[6] == 0 && b.data[10] == 0); /* the rest is wiped */
+	CHECK_INT(buf_append_str(&b, "!"), 0);
+	CHECK_STR((char *)b.data, "hello!");
+	buf_free(&b);
+}
+
 int main(void)
 {
 	RUN(bounded_append);
 	RUN(formatted);
 	RUN(growth);
+	RUN(truncate);
 	return check_done();
 }
