@@ -136,7 +136,8 @@ const char *kt_why_text(enum kt_why why);
  * SM_ETOOBIG. */
 int kt_proof_parse(const uint8_t *text, size_t len, struct kt_proof *ret) SM_WUR;
 
-/* Appends the text of p (the daemon's side). The checkpoint is copied. */
+/* Appends the text of p (the daemon's side). The checkpoint is copied. On
+ * failure out is as it was. */
 int kt_proof_format(const struct kt_proof *p, struct buf *out) SM_WUR;
 
 /* Verifies p for address (as the user typed it; canonicalised here)
