@@ -286,6 +286,17 @@ static int lookup_allowed(struct https_conn *c, const struct http_request *req)
 	return 0;
 }
 
+/* An empty buffer that grew for a large request or answer gives its
+ * memory back, so that a thousand idle connections hold little. */
+static void release_large(struct buf *b)
+{
+	size_t max = b->max;
+	if (b->len > 0 || b->cap <= 2 * READ_CHUNK)
+		return;
+	buf_free(b);
+	buf_init(b, max);
+}
+
 /* Answers the whole request req, whose body follows its head in c->in. */
 static void handle_request(struct https_conn *c, const struct http_request *req)
 {
@@ -313,20 +324,18 @@ static void handle_request(struct https_conn *c, const struct http_request *req)
 		answer(c, &r, !req->keep_alive);
 	else
 		handle_wkd(c, req);
+	buf_reset(&c->h->body);
+	release_large(&c->h->body);
 }
 
 /* Removes the answered request (head_len + body bytes) from the front of
- * c->in. A buffer grown for a large body gives its memory back. */
+ * c->in. */
 static void consume(struct https_conn *c, size_t n)
 {
 	memmove(c->in.data, c->in.data + n, c->in.len - n);
-	c->in.len -= n;
+	buf_truncate(&c->in, c->in.len - n); /* wipes the request's copy left at the end */
 	c->continued = 0;
-	if (c->in.len == 0 && c->in.cap > 2 * READ_CHUNK) {
-		size_t max = c->in.max;
-		buf_free(&c->in);
-		buf_init(&c->in, max);
-	}
+	release_large(&c->in);
 }
 
 /* Acts on what c->in holds: 1 if an answer is now queued, 0 if more bytes
@@ -433,6 +442,7 @@ static int flush_out(struct https_conn *c)
 		c->deadline = now_seconds() + (time_t)c->h->d->conf->http_request_timeout;
 	}
 	buf_reset(&c->out);
+	release_large(&c->out);
 	c->out_off = 0;
 	return 1;
 }
