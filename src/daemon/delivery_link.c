@@ -149,13 +149,18 @@ static void link_close(struct delivery_link *l)
 		link_free(l);
 }
 
+static void reply(struct delivery_link *l, uint32_t id, enum smtp_deliver_result result)
+{
+	uint8_t m[DLV_REPLY_LEN];
+	dlv_reply_encode(id, (uint8_t)result, m);
+	if (l->bev != NULL && bufferevent_write(l->bev, m, sizeof(m)) < 0)
+		daemon_log("delivery: cannot answer the %s", l->what);
+}
+
 static void answered(struct delivery_job *job)
 {
 	struct delivery_link *l = job->arg;
-	uint8_t m[DLV_REPLY_LEN];
-	dlv_reply_encode(job->id, (uint8_t)job->result, m);
-	if (l->bev != NULL && bufferevent_write(l->bev, m, sizeof(m)) < 0)
-		daemon_log("delivery: cannot answer the %s", l->what);
+	reply(l, job->id, job->result);
 	delivery_job_free(job);
 	l->pending--;
 	if (l->bev == NULL && l->pending == 0)
@@ -199,8 +204,12 @@ static int serve_request(struct delivery_link *l, struct evbuffer *in)
 	struct delivery_job *job = calloc(1, sizeof(*job));
 	struct rcpt_check rc = {l, job};
 	if (job == NULL || (job->paths = calloc(h->nrcpts, sizeof(char *))) == NULL) {
+		/* Out of memory is this process's trouble, not a sign that the
+		 * sender is hostile: "try again later" for this one message. */
 		free(job);
-		return -1;
+		evbuffer_drain(in, h->rcpts_len + h->data_len);
+		reply(l, h->id, SMTP_DELIVER_TEMPFAIL);
+		return 0;
 	}
 	job->id = h->id;
 	job->arg = l;

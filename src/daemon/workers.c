@@ -35,6 +35,8 @@
 
 #define WORKERS_MAX 64
 
+enum { SENDER_MX, SENDER_WKS, SENDERS };
+
 /* A child with mail for the Maildir writer, over its own channel. */
 struct sender {
 	const char *what;             /* for the log: "MX process" */
@@ -50,8 +52,8 @@ struct workers {
 	unsigned n;
 	int https_fd;
 	int smtp_fd;
-	struct sender mx;             /* the MX process */
-	struct sender wks;            /* the Web Key Service's process, if a domain runs it */
+	/* the MX process, and the Web Key Service's (if a domain runs it) */
+	struct sender senders[SENDERS];
 	int stopping;
 	struct event *sigchld;
 };
@@ -74,8 +76,11 @@ static void child_init(struct daemon *d, pid_t parent, int keep_fd, unsigned kh_
 	struct workers *w = d->workers;
 	if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != parent)
 		_exit(0);
-	const int parents[] = {w->https_fd, w->smtp_fd, w->mx.fd, w->wks.fd,
-			       delivery_link_fd(w->mx.link), delivery_link_fd(w->wks.link)};
+	int parents[2 + 2 * SENDERS] = {w->https_fd, w->smtp_fd};
+	for (size_t i = 0; i < SENDERS; i++) {
+		parents[2 + 2 * i] = w->senders[i].fd;
+		parents[3 + 2 * i] = delivery_link_fd(w->senders[i].link);
+	}
 	for (size_t i = 0; i < sizeof(parents) / sizeof(parents[0]); i++)
 		if (parents[i] >= 0 && parents[i] != keep_fd)
 			close(parents[i]);
@@ -233,15 +238,15 @@ int workers_start(struct daemon *d, int https_fd, int smtp_fd, unsigned n)
 		return -1;
 	w->https_fd = https_fd;
 	w->smtp_fd = smtp_fd;
-	w->mx = (struct sender){"MX process", "smtp", mx_main, 0, -1, NULL};
-	w->wks = (struct sender){"Web Key Service process", "wks", wks_main, 0, -1, NULL};
+	w->senders[SENDER_MX] = (struct sender){"MX process", "smtp", mx_main, 0, -1, NULL};
+	w->senders[SENDER_WKS] = (struct sender){"Web Key Service process", "wks", wks_main, 0, -1, NULL};
 	d->workers = w;
 	for (; w->n < n && w->n < WORKERS_MAX; w->n++)
 		if (spawn(d, w->n) < 0)
 			return -1;
-	if (d->wks != NULL && spawn_sender(d, &w->wks) < 0)
+	if (d->wks != NULL && spawn_sender(d, &w->senders[SENDER_WKS]) < 0)
 		return -1;
-	return spawn_sender(d, &w->mx);
+	return spawn_sender(d, &w->senders[SENDER_MX]);
 }
 
 /* 1 if pid was one of the senders (then another is started in its place
@@ -249,9 +254,8 @@ int workers_start(struct daemon *d, int https_fd, int smtp_fd, unsigned n)
 static int sender_ended(struct daemon *d, pid_t pid, int status)
 {
 	struct workers *w = d->workers;
-	struct sender *senders[] = {&w->mx, &w->wks};
-	for (size_t i = 0; i < sizeof(senders) / sizeof(senders[0]); i++) {
-		struct sender *snd = senders[i];
+	for (size_t i = 0; i < SENDERS; i++) {
+		struct sender *snd = &w->senders[i];
 		if (snd->pid != pid || pid == 0)
 			continue;
 		daemon_log("%s: the %s %ld ended (status %d)%s", snd->tag, snd->what, (long)pid,
@@ -302,9 +306,8 @@ int workers_watch(struct daemon *d)
 	w->sigchld = evsignal_new(d->base, SIGCHLD, on_sigchld, d);
 	if (w->sigchld == NULL || evsignal_add(w->sigchld, NULL) < 0)
 		return -1;
-	struct sender *senders[] = {&w->mx, &w->wks};
-	for (size_t i = 0; i < sizeof(senders) / sizeof(senders[0]); i++) {
-		struct sender *snd = senders[i];
+	for (size_t i = 0; i < SENDERS; i++) {
+		struct sender *snd = &w->senders[i];
 		int fd = snd->fd;
 		snd->fd = -1;
 		if (fd >= 0 && delivery_link_serve(d, fd, snd->pid, snd->what, &snd->link) < 0)
@@ -322,16 +325,15 @@ void workers_stop(struct daemon *d)
 	for (unsigned i = 0; i < w->n; i++)
 		if (w->pids[i] > 0)
 			kill(w->pids[i], SIGTERM);
-	struct sender *senders[] = {&w->mx, &w->wks};
-	for (size_t i = 0; i < 2; i++)
-		if (senders[i]->pid > 0)
-			kill(senders[i]->pid, SIGTERM);
+	for (size_t i = 0; i < SENDERS; i++)
+		if (w->senders[i].pid > 0)
+			kill(w->senders[i].pid, SIGTERM);
 	for (unsigned i = 0; i < w->n; i++)
 		if (w->pids[i] > 0)
 			while (waitpid(w->pids[i], NULL, 0) < 0 && errno == EINTR)
 				;
-	for (size_t i = 0; i < 2; i++) {
-		struct sender *snd = senders[i];
+	for (size_t i = 0; i < SENDERS; i++) {
+		struct sender *snd = &w->senders[i];
 		if (snd->pid > 0)
 			while (waitpid(snd->pid, NULL, 0) < 0 && errno == EINTR)
 				;
