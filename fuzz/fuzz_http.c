@@ -146,7 +146,12 @@ static void fuzz_check_error(const struct http_request *r)
 		   "error status outside the allowed set");
 	fuzz_check(n > 1 && r->error[n - 1] == '\n' && strchr(r->error, '\n') == r->error + n - 1,
 		   "error text not one line ending in LF");
-	struct http_response resp = {s, ct, "no-store", NULL, 0, n, (const uint8_t *)r->error, n};
+	struct http_response resp = {.status = s,
+				     .content_type = ct,
+				     .cache_control = "no-store",
+				     .content_length = n,
+				     .body = (const uint8_t *)r->error,
+				     .body_len = n};
 	buf_init(&b, 4096);
 	fuzz_check(http_response_head(&resp, 1, &b) == 0, "no answer for an error status");
 	fuzz_check(b.len > 4 && memcmp(b.data + b.len - 4, "\r\n\r\n", 4) == 0, "answer's head");

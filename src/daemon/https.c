@@ -147,11 +147,13 @@ static int submission_file(void *ctx, const char *domain, const uint8_t **ret_da
  * connection closes without an answer. */
 static void answer(struct https_conn *c, const struct http_response *r, int close)
 {
+	struct http_response dated = *r;
 	buf_reset(&c->out);
 	c->out_off = 0;
 	c->close_after = close;
 	size_t body_len = c->head ? 0 : r->body_len;
-	if (http_response_head(r, close, &c->out) < 0 ||
+	dated.date = (int64_t)time(NULL);
+	if (http_response_head(&dated, close, &c->out) < 0 ||
 	    (body_len > 0 && buf_append(&c->out, r->body, body_len) < 0)) {
 		daemon_log("https: an answer (status %d) could not be made", r->status);
 		buf_reset(&c->out);
@@ -161,8 +163,12 @@ static void answer(struct https_conn *c, const struct http_response *r, int clos
 
 static void answer_text(struct https_conn *c, int status, const char *text, int close)
 {
-	struct http_response r = {status, "text/plain; charset=utf-8", "no-store", NULL, 0,
-				  strlen(text), (const uint8_t *)text, strlen(text)};
+	struct http_response r = {.status = status,
+				  .content_type = "text/plain; charset=utf-8",
+				  .cache_control = "no-store",
+				  .content_length = strlen(text),
+				  .body = (const uint8_t *)text,
+				  .body_len = strlen(text)};
 	answer(c, &r, close);
 }
 
@@ -210,8 +216,13 @@ static void handle_publish(struct https_conn *c, const struct http_request *req,
 	struct publish_answer ans;
 	struct wkd_address a;
 	if (req->method_len != 4 || memcmp(req->method, "POST", 4) != 0) {
-		struct http_response r = {405, "text/plain; charset=utf-8", "no-store", "POST", 0, 9,
-					  (const uint8_t *)"use POST\n", 9};
+		struct http_response r = {.status = 405,
+					  .content_type = "text/plain; charset=utf-8",
+					  .cache_control = "no-store",
+					  .allow = "POST",
+					  .content_length = 9,
+					  .body = (const uint8_t *)"use POST\n",
+					  .body_len = 9};
 		answer(c, &r, !req->keep_alive);
 		return;
 	}
@@ -280,8 +291,13 @@ static int lookup_allowed(struct https_conn *c, const struct http_request *req)
 	if (rate_take(d->lookups, c->peer, (double)now.tv_sec + now.tv_nsec / 1e9, &wait))
 		return 1;
 	static const char text[] = "too many key lookups from your address; try again later\n";
-	struct http_response r = {429, "text/plain; charset=utf-8", "no-store", NULL, wait,
-				  sizeof(text) - 1, (const uint8_t *)text, sizeof(text) - 1};
+	struct http_response r = {.status = 429,
+				  .content_type = "text/plain; charset=utf-8",
+				  .cache_control = "no-store",
+				  .retry_after = wait,
+				  .content_length = sizeof(text) - 1,
+				  .body = (const uint8_t *)text,
+				  .body_len = sizeof(text) - 1};
 	answer(c, &r, !req->keep_alive);
 	return 0;
 }

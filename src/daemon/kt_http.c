@@ -135,7 +135,12 @@ static void reply(struct answer *a, int status, const char *type, const void *da
 	} else {
 		data = a->body->data;
 	}
-	*a->ret = (struct http_response){status, type, "no-cache", NULL, 0, len, data, len};
+	*a->ret = (struct http_response){.status = status,
+					 .content_type = type,
+					 .cache_control = "no-cache",
+					 .content_length = len,
+					 .body = data,
+					 .body_len = len};
 }
 
 static void reply_text(struct answer *a, int status, const char *text)

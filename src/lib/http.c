@@ -13,6 +13,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #define HTTP_CONTENT_LENGTH_MAX (UINT64_C(1) << 53)
 
@@ -470,10 +471,26 @@ static int header_put(struct buf *b, const char *name, const char *value)
 	return rc;
 }
 
+/* t as an IMF-fixdate (RFC 9110 5.6.7), written without the locale. */
+static void imf_fixdate(int64_t t, char out[32])
+{
+	static const char days[7][4] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+	static const char months[12][4] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+					   "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+	time_t tt = (time_t)t;
+	struct tm tm;
+	if (gmtime_r(&tt, &tm) == NULL || tm.tm_year < -1900 || tm.tm_year > 9999 - 1900) {
+		snprintf(out, 32, "Thu, 01 Jan 1970 00:00:00 GMT");
+		return;
+	}
+	snprintf(out, 32, "%s, %02d %s %04d %02d:%02d:%02d GMT", days[tm.tm_wday], tm.tm_mday,
+		 months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+}
+
 int http_response_head(const struct http_response *r, int close, struct buf *ret)
 {
 	const char *reason = http_reason(r->status);
-	char status[32], length[24], retry[16];
+	char status[32], length[24], retry[16], date[32];
 	size_t start = ret->len;
 	if (reason == NULL)
 		return SM_EINVAL;
@@ -485,6 +502,10 @@ int http_response_head(const struct http_response *r, int close, struct buf *ret
 		rc = buf_append_str(ret, reason);
 	if (rc == 0)
 		rc = buf_append(ret, "\r\n", 2);
+	if (rc == 0 && r->date != 0) {
+		imf_fixdate(r->date, date);
+		rc = header_put(ret, "Date", date);
+	}
 	/* RFC 9110 8.6: a 1xx answer has no body, so no Content-Length either. */
 	if (rc == 0 && r->status >= 200) {
 		rc = header_put(ret, "Content-Type", r->content_type);

@@ -106,6 +106,7 @@ struct http_response {
 	uint64_t content_length;   /* the Content-Length header: GET's body length, for HEAD too */
 	const uint8_t *body;
 	size_t body_len; /* bytes to send after the head: 0 for HEAD */
+	int64_t date;    /* Unix time for the Date header (RFC 9110 6.6.1); 0: none */
 };
 
 /* The reason phrase of status ("Not Found"), or NULL for a status this
@@ -114,7 +115,8 @@ struct http_response {
 const char *http_reason(int status);
 
 /* Appends r's head to ret: "HTTP/1.1 <status> <reason>", then
- * Content-Type, Content-Length, Cache-Control, Allow and Retry-After as
+ * Date (IMF-fixdate, "Sun, 06 Nov 1994 08:49:37 GMT"), Content-Type,
+ * Content-Length, Cache-Control, Allow and Retry-After as
  * set, "Access-Control-Allow-Origin: *" (every answer of the directory is
  * public), "X-Content-Type-Options: nosniff", "Connection: close" if
  * close, and the empty line; for a 1xx status only the status line and

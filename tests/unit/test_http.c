@@ -735,8 +735,11 @@ static int head_is(const struct http_response *r, int close, const char *want)
 
 static void response_heads(void)
 {
-	struct http_response r = {200, "application/octet-stream", "public, max-age=3600", NULL, 0,
-				  1234, (const uint8_t *)"", 0};
+	struct http_response r = {.status = 200,
+				  .content_type = "application/octet-stream",
+				  .cache_control = "public, max-age=3600",
+				  .content_length = 1234,
+				  .body = (const uint8_t *)""};
 	CHECK(head_is(&r, 0,
 		      "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n"
 		      "Content-Length: 1234\r\nCache-Control: public, max-age=3600\r\n"
@@ -746,34 +749,58 @@ static void response_heads(void)
 		      "Content-Length: 1234\r\nCache-Control: public, max-age=3600\r\n"
 		      "Access-Control-Allow-Origin: *\r\nX-Content-Type-Options: nosniff\r\n"
 		      "Connection: close\r\n\r\n"));
-	struct http_response m = {405, "text/plain; charset=utf-8", "no-store", "GET, HEAD", 0, 9,
-				  (const uint8_t *)"use GET\n", 8};
+	struct http_response m = {.status = 405,
+				  .content_type = "text/plain; charset=utf-8",
+				  .cache_control = "no-store",
+				  .allow = "GET, HEAD",
+				  .content_length = 9,
+				  .body = (const uint8_t *)"use GET\n",
+				  .body_len = 8};
 	CHECK(head_is(&m, 0,
 		      "HTTP/1.1 405 Method Not Allowed\r\nContent-Type: text/plain; charset=utf-8\r\n"
 		      "Content-Length: 9\r\nCache-Control: no-store\r\nAllow: GET, HEAD\r\n"
 		      "Access-Control-Allow-Origin: *\r\nX-Content-Type-Options: nosniff\r\n\r\n"));
-	struct http_response t = {429, NULL, NULL, NULL, 37, 0, NULL, 0};
+	struct http_response t = {.status = 429, .retry_after = 37};
 	CHECK(head_is(&t, 1,
 		      "HTTP/1.1 429 Too Many Requests\r\nContent-Length: 0\r\nRetry-After: 37\r\n"
 		      "Access-Control-Allow-Origin: *\r\nX-Content-Type-Options: nosniff\r\n"
 		      "Connection: close\r\n\r\n"));
-	struct http_response all = {503, "text/plain", "no-store", "POST", 4294967295u,
-				    UINT64_MAX, NULL, 0};
+	struct http_response all = {.status = 503,
+				    .content_type = "text/plain",
+				    .cache_control = "no-store",
+				    .allow = "POST",
+				    .retry_after = 4294967295u,
+				    .content_length = UINT64_MAX};
 	CHECK(head_is(&all, 1,
 		      "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\n"
 		      "Content-Length: 18446744073709551615\r\nCache-Control: no-store\r\n"
 		      "Allow: POST\r\nRetry-After: 4294967295\r\n"
 		      "Access-Control-Allow-Origin: *\r\nX-Content-Type-Options: nosniff\r\n"
 		      "Connection: close\r\n\r\n"));
+	/* Date, as RFC 9110 5.6.7 spells its example, and a leap day */
+	struct http_response d = {.status = 404, .date = 784111777};
+	CHECK(head_is(&d, 0,
+		      "HTTP/1.1 404 Not Found\r\nDate: Sun, 06 Nov 1994 08:49:37 GMT\r\n"
+		      "Content-Length: 0\r\n"
+		      "Access-Control-Allow-Origin: *\r\nX-Content-Type-Options: nosniff\r\n\r\n"));
+	d.date = 1835395200; /* 2028-02-29 */
+	CHECK(head_is(&d, 0,
+		      "HTTP/1.1 404 Not Found\r\nDate: Tue, 29 Feb 2028 00:00:00 GMT\r\n"
+		      "Content-Length: 0\r\n"
+		      "Access-Control-Allow-Origin: *\r\nX-Content-Type-Options: nosniff\r\n\r\n"));
 	/* 1xx: the status line alone (no Content-Length, RFC 9110 8.6) */
-	struct http_response c = {100, "text/plain", "no-store", NULL, 5, 7, NULL, 0};
+	struct http_response c = {.status = 100,
+				  .content_type = "text/plain",
+				  .cache_control = "no-store",
+				  .retry_after = 5,
+				  .content_length = 7};
 	CHECK(head_is(&c, 1, "HTTP/1.1 100 Continue\r\n\r\n"));
 }
 
 static void response_refusals(void)
 {
 	struct buf b;
-	struct http_response r = {299, "text/plain", NULL, NULL, 0, 0, NULL, 0};
+	struct http_response r = {.status = 299, .content_type = "text/plain"};
 	buf_init(&b, 4096);
 	CHECK_INT(http_response_head(&r, 0, &b), SM_EINVAL);
 	CHECK_INT(b.len, 0);
