@@ -108,7 +108,11 @@ int daemon_store_open(struct daemon *d);
  * it runs as. -1 after logging why. */
 int privileges_drop(struct daemon *d);
 
-/* Serve on an already listening socket (daemon_listen). */
+/* The event loop an HTTPS worker needs (edge-triggered events), or NULL
+ * after logging why not. */
+struct event_base *https_event_base(void);
+/* Serve on an already listening socket (daemon_listen), from d->base made
+ * by https_event_base(). */
 int https_start(struct daemon *d, int fd);
 void https_stop(struct daemon *d);
 int smtp_start(struct daemon *d, int fd);

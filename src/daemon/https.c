@@ -54,6 +54,14 @@
  * destroy the answer before the client reads it. */
 #define LINGER_SECONDS 2
 #define ACCEPTS_PER_EVENT 64
+/* Answers one connection gets before the others have their turn: with an
+ * edge-triggered socket a client that pipelines without end would
+ * otherwise keep its worker to itself. */
+#define ANSWERS_PER_TURN 16
+/* A client must take an answer at this rate or better once
+ * http-request-timeout has passed, or be dropped (a slow reader holding a
+ * large answer in memory). */
+#define ANSWER_BYTES_PER_SECOND 65536
 /* What is read at once; OpenSSL hands out one record (at most 16 KB) per call. */
 #define READ_CHUNK 16384
 
@@ -75,6 +83,9 @@ struct https_conn {
 	int close_after; /* close once out is written */
 	int counted;     /* counted against the connection caps */
 	int continued;   /* "100 Continue" sent for the request in `in` */
+	size_t scanned;  /* bytes of `in` seen without a whole head: the head can
+			  * only end in a newline that comes after them */
+	size_t want;     /* once the head is read: head and body's length */
 	int head;        /* the request being answered is a HEAD: no body goes out */
 	time_t deadline; /* CLOCK_MONOTONIC seconds */
 	char peer[INET6_ADDRSTRLEN];
@@ -159,6 +170,8 @@ static void answer(struct https_conn *c, const struct http_response *r, int clos
 		buf_reset(&c->out);
 		c->close_after = 1;
 	}
+	c->deadline = now_seconds() + (time_t)c->h->d->conf->http_request_timeout +
+		      (time_t)(c->out.len / ANSWER_BYTES_PER_SECOND);
 }
 
 static void answer_text(struct https_conn *c, int status, const char *text, int close)
@@ -317,8 +330,6 @@ static void release_large(struct buf *b)
 static void handle_request(struct https_conn *c, const struct http_request *req)
 {
 	char path[WKD_HTTP_TARGET_MAX + 1], query[WKD_HTTP_TARGET_MAX + 1];
-	if (!conn_admitted(c))
-		return;
 	if (req->target_len > WKD_HTTP_TARGET_MAX) {
 		answer_text(c, 414, "request target too long\n", !req->keep_alive);
 		return;
@@ -351,37 +362,81 @@ static void consume(struct https_conn *c, size_t n)
 	memmove(c->in.data, c->in.data + n, c->in.len - n);
 	buf_truncate(&c->in, c->in.len - n); /* wipes the request's copy left at the end */
 	c->continued = 0;
+	c->scanned = 0;
+	c->want = 0;
 	release_large(&c->in);
 }
 
-/* Acts on what c->in holds: 1 if an answer is now queued, 0 if more bytes
- * are needed. */
-static int process_input(struct https_conn *c)
+/* Parses the head at the start of c->in, unless no newline came since the
+ * last try: a client sending a byte per TLS record must not have its head
+ * parsed again for each of them. */
+static int parse_head(struct https_conn *c, struct http_request *ret)
 {
-	const struct conf *conf = c->h->d->conf;
+	size_t max_head = c->h->d->conf->max_http_request;
+	if (c->in.len <= max_head &&
+	    memchr(c->in.data + c->scanned, '\n', c->in.len - c->scanned) == NULL) {
+		c->scanned = c->in.len;
+		return HTTP_PARSE_MORE;
+	}
+	int p = http_request_parse(c->in.data, c->in.len, max_head, STORE_CERT_MAX, ret);
+	c->scanned = c->in.len;
+	return p;
+}
+
+/* Queues "100 Continue" for a client that waits for it before its body. */
+static void answer_continue(struct https_conn *c)
+{
+	static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
+	buf_reset(&c->out);
+	c->out_off = 0;
+	c->continued = 1;
+	if (buf_append(&c->out, cont, sizeof(cont) - 1) < 0)
+		c->close_after = 1;
+}
+
+/* The first look at a request, as soon as its head is in: refused, or
+ * admitted (only then may a body fill the buffer). 1 if an answer is now
+ * queued, 0 if its body is to be read. */
+static int process_head(struct https_conn *c)
+{
 	struct http_request req;
-	int p = http_request_parse(c->in.data, c->in.len, conf->max_http_request, STORE_CERT_MAX, &req);
+	int p = parse_head(c, &req);
 	if (p == HTTP_PARSE_MORE)
 		return 0;
 	if (p == HTTP_PARSE_ERROR) {
 		answer_text(c, req.status, req.error, 1);
 		return 1;
 	}
-	if (c->in.len - req.head_len < req.content_length) {
-		if (!req.expect_continue || c->continued)
-			return 0;
-		static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
-		buf_reset(&c->out);
-		c->out_off = 0;
-		c->continued = 1;
-		if (buf_append(&c->out, cont, sizeof(cont) - 1) < 0)
-			c->close_after = 1;
+	if (!conn_admitted(c))
+		return 1;
+	c->want = req.head_len + (size_t)req.content_length;
+	if (c->in.len < c->want && req.expect_continue) {
+		answer_continue(c);
+		return 1;
+	}
+	return 0;
+}
+
+/* Acts on what c->in holds: 1 if an answer is now queued, 0 if more bytes
+ * are needed. */
+static int process_input(struct https_conn *c)
+{
+	struct http_request req;
+	if (c->want == 0 && process_head(c))
+		return 1;
+	if (c->want == 0 || c->in.len < c->want)
+		return 0;
+	/* The same bytes as in process_head: the same head, now with its body
+	 * (the buffer may have moved since, so it is read again). */
+	if (http_request_parse(c->in.data, c->in.len, c->h->d->conf->max_http_request,
+			       STORE_CERT_MAX, &req) != HTTP_PARSE_HEAD) {
+		answer_text(c, 500, "internal error\n", 1);
 		return 1;
 	}
 	c->head = req.method_len == 4 && memcmp(req.method, "HEAD", 4) == 0;
 	handle_request(c, &req);
 	c->head = 0;
-	consume(c, req.head_len + (size_t)req.content_length);
+	consume(c, c->want);
 	return 1;
 }
 
@@ -407,21 +462,6 @@ static void conn_free(struct https_conn *c)
 	free(c);
 }
 
-/* Says goodbye properly: clients take a close without close_notify for a
- * truncation attack and drop the TLS session, so every new connection
- * would pay a full handshake. Then lingers until the client closes too. */
-static void conn_close(struct https_conn *c)
-{
-	if (c->state == CONN_OPEN && SSL_shutdown(c->ssl) < 0)
-		ERR_clear_error(); /* or the next connection's SSL_get_error() would see it */
-	if (c->state == CONN_HANDSHAKE || shutdown(c->fd, SHUT_WR) < 0) {
-		conn_free(c);
-		return;
-	}
-	c->state = CONN_LINGER;
-	c->deadline = now_seconds() + LINGER_SECONDS;
-}
-
 /* Reads and drops what a closing client still sends: -1 once it has
  * closed too (or failed), 0 while more may come. */
 static int linger(struct https_conn *c)
@@ -433,6 +473,26 @@ static int linger(struct https_conn *c)
 			continue;
 		return n < 0 && (errno == EAGAIN || errno == EINTR) ? 0 : -1;
 	}
+}
+
+/* Says goodbye properly: clients take a close without close_notify for a
+ * truncation attack and drop the TLS session, so every new connection
+ * would pay a full handshake. Then lingers until the client closes too. */
+static void conn_close(struct https_conn *c)
+{
+	if (c->state == CONN_OPEN) {
+		ERR_clear_error();
+		if (SSL_shutdown(c->ssl) < 0)
+			ERR_clear_error(); /* or the next connection's SSL_get_error() would see it */
+	}
+	if (c->state == CONN_HANDSHAKE || shutdown(c->fd, SHUT_WR) < 0) {
+		conn_free(c);
+		return;
+	}
+	c->state = CONN_LINGER;
+	c->deadline = now_seconds() + LINGER_SECONDS;
+	if (linger(c) < 0) /* what came already; the socket signals what comes later */
+		conn_free(c);
 }
 
 /* What an OpenSSL call's failure means: 0 to wait for the socket, -1 to
@@ -451,11 +511,11 @@ static int flush_out(struct https_conn *c)
 {
 	while (c->out_off < c->out.len) {
 		size_t n = c->out.len - c->out_off;
+		ERR_clear_error(); /* SSL_get_error() reads the queue: only this call's errors */
 		int r = SSL_write(c->ssl, c->out.data + c->out_off, n > INT32_MAX ? INT32_MAX : (int)n);
 		if (r <= 0)
 			return ssl_wait(c, r);
 		c->out_off += (size_t)r;
-		c->deadline = now_seconds() + (time_t)c->h->d->conf->http_request_timeout;
 	}
 	buf_reset(&c->out);
 	release_large(&c->out);
@@ -472,6 +532,7 @@ static int read_in(struct https_conn *c)
 	size_t room = c->in.max - c->in.len;
 	if (room == 0)
 		return -1;
+	ERR_clear_error();
 	int r = SSL_read(c->ssl, chunk, room < sizeof(chunk) ? (int)room : (int)sizeof(chunk));
 	if (r <= 0)
 		return ssl_wait(c, r);
@@ -481,12 +542,14 @@ static int read_in(struct https_conn *c)
 /* Runs c until OpenSSL must wait for the socket; c may be gone after. */
 static void conn_run(struct https_conn *c)
 {
+	int answers = 0;
 	if (c->state == CONN_LINGER) {
 		if (linger(c) < 0)
 			conn_free(c);
 		return;
 	}
 	if (c->state == CONN_HANDSHAKE) {
+		ERR_clear_error();
 		int r = SSL_do_handshake(c->ssl);
 		if (r != 1) {
 			if (ssl_wait(c, r) < 0)
@@ -501,8 +564,15 @@ static void conn_run(struct https_conn *c)
 			conn_close(c);
 			return;
 		}
-		if (r == 1 && process_input(c))
+		if (r == 1 && answers == ANSWERS_PER_TURN) {
+			/* the others' turn; the socket signals nothing new, so come back by hand */
+			event_active(c->ev, EV_READ | EV_WRITE, 0);
+			return;
+		}
+		if (r == 1 && process_input(c)) {
+			answers++;
 			continue;
+		}
 		if (r == 1)
 			r = read_in(c);
 		if (r < 0) {
@@ -557,12 +627,31 @@ static void conn_new(struct https *h, int fd, const struct sockaddr_storage *ss)
 	conn_run(c);
 }
 
+/* The most connections a worker holds: max-https-connections counted ones,
+ * and as many again that have not sent a whole request yet. */
+static size_t conns_max(const struct https *h)
+{
+	return 2 * (size_t)h->d->conf->max_https_connections;
+}
+
+/* Stops accepting until the next tick; new connections wait in the
+ * kernel's queue meanwhile. */
+static void pause_listener(struct https *h)
+{
+	event_del(h->listener);
+	h->listener_paused = 1;
+}
+
 static void on_accept(evutil_socket_t fd, short what, void *arg)
 {
 	struct https *h = arg;
 	(void)what;
 	for (int i = 0; i < ACCEPTS_PER_EVENT; i++) {
 		struct sockaddr_storage ss;
+		if (h->nconns >= conns_max(h)) {
+			pause_listener(h);
+			return;
+		}
 		socklen_t len = sizeof(ss);
 		int cfd = accept4(fd, (struct sockaddr *)&ss, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (cfd >= 0) {
@@ -573,15 +662,14 @@ static void on_accept(evutil_socket_t fd, short what, void *arg)
 			/* Out of descriptors: stop accepting for a second instead of
 			 * spinning on a socket that stays readable. */
 			daemon_log("https: cannot accept: %s; pausing for a second", strerror(errno));
-			event_del(h->listener);
-			h->listener_paused = 1;
+			pause_listener(h);
 		}
 		return;
 	}
 }
 
 /* Each second: drops connections past their deadline, and accepts again
- * after a pause. */
+ * after a pause once there is room. */
 static void on_tick(evutil_socket_t fd, short what, void *arg)
 {
 	struct https *h = arg;
@@ -593,8 +681,25 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 		if (now >= c->deadline)
 			conn_free(c);
 	}
-	if (h->listener_paused && event_add(h->listener, NULL) == 0)
+	if (h->listener_paused && h->nconns < conns_max(h) && event_add(h->listener, NULL) == 0)
 		h->listener_paused = 0;
+}
+
+struct event_base *https_event_base(void)
+{
+	struct event_config *cfg = event_config_new();
+	struct event_base *base = NULL;
+	/* conn_run() relies on edge-triggered events; without them every
+	 * writable connection would wake the loop without end. The
+	 * environment (EVENT_NOEPOLL) must not take them away. */
+	if (cfg != NULL && event_config_require_features(cfg, EV_FEATURE_ET) == 0 &&
+	    event_config_set_flag(cfg, EVENT_BASE_FLAG_IGNORE_ENV) == 0)
+		base = event_base_new_with_config(cfg);
+	if (cfg != NULL)
+		event_config_free(cfg);
+	if (base == NULL)
+		daemon_log("https: no event loop with edge-triggered events (epoll) here");
+	return base;
 }
 
 int https_start(struct daemon *d, int fd)

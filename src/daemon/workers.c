@@ -125,7 +125,7 @@ static void https_main(struct daemon *d, unsigned slot, int https_fd, pid_t pare
 	child_init(d, parent, https_fd, KH_CHANNEL_WORKER + slot);
 	prctl(PR_SET_NAME, "sealmaild-https");
 	child_narrow(d);
-	if ((d->base = event_base_new()) == NULL || daemon_store_open(d) < 0 ||
+	if ((d->base = https_event_base()) == NULL || daemon_store_open(d) < 0 ||
 	    https_start(d, https_fd) < 0)
 		_exit(70);
 	child_run(d);

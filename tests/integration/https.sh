@@ -130,6 +130,9 @@ assert c.closed(); assert 2 <= time.time() - start < 8, time.time() - start'
 ok "an idle kept-alive connection is closed after http-request-timeout too" py '
 c = C(); c.send(get(POLICY)); assert c.answer()[0] == 200; start = time.time()
 assert c.closed(); assert 2 <= time.time() - start < 8, time.time() - start'
+ok "a lookup proof asked with l twice is refused (400)" py '
+c = C(); c.send(get("/.well-known/sealmail/v1/jedi.test/lookup/pc53ux1dyd1rjnpyonebrx3aemurd8pf?l=luke&l=leia"))
+assert c.answer()[0] == 400'
 ok "the workers are still the ones that started" test "$(pgrep -x sealmaild-https | sort | tr '\n' ' ')" = "$workers_before"
 ok "curl still finds Luke's key" curl -sf -o /dev/null \
 	https://openpgpkey.jedi.test/.well-known/openpgpkey/jedi.test/hu/pc53ux1dyd1rjnpyonebrx3aemurd8pf
