@@ -373,6 +373,8 @@ static void consume(struct https_conn *c, size_t n)
 static int parse_head(struct https_conn *c, struct http_request *ret)
 {
 	size_t max_head = c->h->d->conf->max_http_request;
+	if (c->in.len == c->scanned) /* nothing new (c->in.data may still be NULL) */
+		return HTTP_PARSE_MORE;
 	if (c->in.len <= max_head &&
 	    memchr(c->in.data + c->scanned, '\n', c->in.len - c->scanned) == NULL) {
 		c->scanned = c->in.len;

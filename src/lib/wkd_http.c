@@ -333,7 +333,7 @@ static int method_is(const struct wkd_http_request *req, const char *m)
 void wkd_http_route(const struct wkd_http_request *req, const struct wkd_http_ops *ops,
 		    struct http_response *ret)
 {
-	struct http_response r;
+	struct http_response r = {0}; /* no Retry-After, no Date: the daemon sets those */
 	int head = method_is(req, "HEAD");
 	if (req->target_len > WKD_HTTP_TARGET_MAX)
 		set_status(&r, 414);
