@@ -17,7 +17,12 @@ D() { "$SEALMAILD" "$@" -f "$T/sealmaild.conf"; }
 TOKEN=$(D user add luke@jedi.test | awk '/^publish token/ { print $NF }')
 sealmaild_start
 sm "$T/luke" keygen luke@jedi.test >/dev/null
-sm "$T/luke" publish luke@jedi.test --token "$TOKEN" >/dev/null
+ok "Luke publishes his key" sm "$T/luke" publish luke@jedi.test --token "$TOKEN"
+# served from the next epoch (a second; longer under valgrind)
+for _ in $(seq 100); do
+	curl -sf -o /dev/null https://openpgpkey.jedi.test/.well-known/openpgpkey/jedi.test/hu/pc53ux1dyd1rjnpyonebrx3aemurd8pf && break
+	sleep 0.2
+done
 workers_before=$(pgrep -x sealmaild-https | sort | tr '\n' ' ')
 
 # A small client over TLS: send raw bytes, read answers one by one (head,
@@ -136,5 +141,11 @@ assert c.answer()[0] == 400'
 ok "the workers are still the ones that started" test "$(pgrep -x sealmaild-https | sort | tr '\n' ' ')" = "$workers_before"
 ok "curl still finds Luke's key" curl -sf -o /dev/null \
 	https://openpgpkey.jedi.test/.well-known/openpgpkey/jedi.test/hu/pc53ux1dyd1rjnpyonebrx3aemurd8pf
+
+kill "$DPID"
+st=0
+wait "$DPID" || st=$?
+ok "sealmaild stops on SIGTERM with its workers (exit 0)" test "$st" = 0
+ok "and no worker is left" bash -c '! pgrep -x sealmaild-https'
 
 done_testing
