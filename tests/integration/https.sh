@@ -17,12 +17,19 @@ D() { "$SEALMAILD" "$@" -f "$T/sealmaild.conf"; }
 TOKEN=$(D user add luke@jedi.test | awk '/^publish token/ { print $NF }')
 sealmaild_start
 sm "$T/luke" keygen luke@jedi.test >/dev/null
+# wait_served URL: until URL answers 200 (at most 20 s: the workers' first
+# TLS handshakes and the next epoch take that long under valgrind).
+wait_served() {
+	for _ in $(seq 100); do
+		curl -sf -o /dev/null "$1" && return 0
+		sleep 0.2
+	done
+	return 1
+}
+wait_served https://openpgpkey.jedi.test/.well-known/openpgpkey/jedi.test/policy
 ok "Luke publishes his key" sm "$T/luke" publish luke@jedi.test --token "$TOKEN"
-# served from the next epoch (a second; longer under valgrind)
-for _ in $(seq 100); do
-	curl -sf -o /dev/null https://openpgpkey.jedi.test/.well-known/openpgpkey/jedi.test/hu/pc53ux1dyd1rjnpyonebrx3aemurd8pf && break
-	sleep 0.2
-done
+ok "and it is served from the next epoch" \
+	wait_served https://openpgpkey.jedi.test/.well-known/openpgpkey/jedi.test/hu/pc53ux1dyd1rjnpyonebrx3aemurd8pf
 workers_before=$(pgrep -x sealmaild-https | sort | tr '\n' ' ')
 
 # A small client over TLS: send raw bytes, read answers one by one (head,
