@@ -2,14 +2,16 @@
  * the TLS context and the event loop, plus logging.
  *
  * Processes (each with one libevent loop):
- *   - the main process binds the ports, starts the others and restarts
- *     them, and talks to no client: it is the one Maildir writer
+ *   - the main process binds the ports, starts the key holder and the
+ *     supervisor (supervisor.h), and talks to no client: it is the one
+ *     Maildir writer
  *     (delivery.c, threads answering the MX and the Web Key Service
  *     through delivery_link.c), and runs the transparency epochs
  *     (epoch.c, a thread);
- *   - HTTPS worker processes serve the key directory (https.c), the MX
- *     process the SMTP sessions (smtp.c), and the Web Key Service's
- *     process the mail sent to it (wks_service.c) (workers.c);
+ *   - the supervisor starts and restarts the processes that talk to the
+ *     network (workers.h): HTTPS workers serve the key directory
+ *     (https.c), the MX process the SMTP sessions (smtp.c), and the Web
+ *     Key Service's process the mail sent to it (wks_service.c);
  *   - the key holder holds the domains' secret keys (keyholder.h); the
  *     others ask it for signatures and VRF proofs. */
 #ifndef SEALMAIL_DAEMON_H
@@ -33,7 +35,7 @@ struct smtp;
 struct wkd_address;
 struct delivery_pool;
 struct delivery_link;
-struct workers;
+struct supervisor;
 struct kt;
 struct rate;
 struct keyholder;
@@ -52,7 +54,7 @@ struct daemon {
 	struct smtp *smtp;
 	struct delivery_pool *delivery; /* main process: the Maildir writer's threads (delivery.h) */
 	struct delivery_link *delivery_link; /* MX process: its channel to the Maildir writer */
-	struct workers *workers;        /* HTTPS worker processes (workers.c) */
+	struct supervisor *supervisor;  /* main process: the network processes' supervisor */
 	struct kt *kt;                  /* key transparency (transparency.h) */
 	struct rate *lookups;           /* key lookups per client address, this process's */
 	struct keyholder *keyholder;    /* the key holder process and its channels */
@@ -61,19 +63,12 @@ struct daemon {
 	int fatal;                      /* the loop stopped because a part of the daemon failed */
 };
 
-/* Forks n processes that each serve HTTPS on https_fd with their own event
- * loop and store connection (the key directory is read-mostly; SQLite in
- * WAL mode serves concurrent readers), restarting any that dies. They
- * close smtp_fd, and die with the parent. Call before d->base exists. */
-int workers_start(struct daemon *d, int https_fd, int smtp_fd, unsigned n);
-/* Watches the workers from d->base (restarts); call once d->base exists. */
-int workers_watch(struct daemon *d);
-/* Stops every worker and waits for it. */
-void workers_stop(struct daemon *d);
-
 /* Logs one line to the daemon's log (stderr, or its copy once librnp's
  * stderr is silenced): "sealmaild: <message>". */
 void daemon_log(const char *fmt, ...) __attribute__((format(printf, 1, 2), nonnull(1)));
+/* How a child ended, from waitpid's status, into buf: "by signal 9",
+ * "with exit status 70". Returns buf. */
+const char *daemon_exit_text(int status, char *buf, size_t size);
 /* The descriptor daemon_log writes to (a process that closes descriptors
  * must keep it). */
 int daemon_log_fd(void);

@@ -10,7 +10,7 @@
  * of a domain it serves as MX and a user it has (or the domain's Web Key
  * Service address), else the delivery is refused (451). A request that
  * does not decode ends the channel, and the writer kills the process that
- * sent it (the parent then starts another, workers.c): one compromised
+ * sent it (the supervisor then starts another, supervisor.h): one compromised
  * sender cannot stop the daemon, nor go on talking. A reply that does not
  * decode is fatal to the sender. */
 #ifndef SEALMAILD_DELIVERY_LINK_H

@@ -298,15 +298,16 @@ struct kh_channel *keyholder_channel(struct daemon *d, unsigned i)
 	return kh != NULL && i < kh->n ? &kh->ch[i] : NULL;
 }
 
-void keyholder_keep_only(struct daemon *d, unsigned i)
+void keyholder_keep(struct daemon *d, unsigned first, unsigned n)
 {
 	struct keyholder *kh = d->keyholder;
 	for (unsigned j = 0; kh != NULL && j < kh->n; j++) {
-		if (j == i) {
+		if (j >= first && j - first < n) {
 			kh->ch[j].next_id = randombytes_random(); /* not the ids of its predecessor */
 			continue;
 		}
-		close(kh->ch[j].fd);
+		if (kh->ch[j].fd >= 0)
+			close(kh->ch[j].fd);
 		kh->ch[j].fd = -1;
 	}
 }
@@ -316,12 +317,9 @@ int keyholder_ended(struct daemon *d, pid_t pid, int status)
 	struct keyholder *kh = d->keyholder;
 	if (kh == NULL || pid != kh->pid)
 		return 0;
+	char how[96];
 	kh->pid = 0;
-	if (WIFSIGNALED(status))
-		daemon_log("key holder ended by signal %d%s", WTERMSIG(status),
-			   WTERMSIG(status) == SIGSYS ? " (a system call outside its sandbox)" : "");
-	else
-		daemon_log("key holder ended (exit status %d)", WEXITSTATUS(status));
+	daemon_log("key holder ended %s", daemon_exit_text(status, how, sizeof(how)));
 	return 1;
 }
 

@@ -15,7 +15,7 @@
  * The key holder signs only checkpoint bodies of the domain's own log
  * whose map line carries the domain's own VRF key. A malformed message is
  * fatal to whichever side receives it; when the key holder ends, the
- * parent stops the daemon (workers.c). */
+ * parent stops the daemon (supervisor.c). */
 #ifndef SEALMAIL_DAEMON_KEYHOLDER_H
 #define SEALMAIL_DAEMON_KEYHOLDER_H
 
@@ -32,7 +32,7 @@ enum {
 	KH_CHANNEL_MAIN = 0,
 	KH_CHANNEL_EPOCH = 1,
 	KH_CHANNEL_WORKER = 2,
-	KH_CHANNEL_NONE = 0xffff, /* for keyholder_keep_only: the MX process keeps none */
+	KH_CHANNEL_NONE = 0xffff, /* the MX process keeps none */
 };
 
 /* One client's end of a channel; used by one thread at a time. */
@@ -49,8 +49,10 @@ int keyholder_start(struct daemon *d, unsigned nworkers);
 /* The client end of channel i; NULL if there is no such channel. */
 struct kh_channel *keyholder_channel(struct daemon *d, unsigned i);
 
-/* In a worker: closes every channel but its own. */
-void keyholder_keep_only(struct daemon *d, unsigned i);
+/* Closes every channel but the n from first on: a worker keeps its own,
+ * the supervisor the workers', the main process its loop's and its epoch
+ * thread's. */
+void keyholder_keep(struct daemon *d, unsigned first, unsigned n);
 
 /* 1 if pid was the key holder (then it is gone and logged), else 0. */
 int keyholder_ended(struct daemon *d, pid_t pid, int status);

@@ -1,7 +1,9 @@
 #include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -30,6 +32,16 @@ void daemon_log(const char *fmt, ...)
 	fputc('\n', f);
 	fflush(f);
 	funlockfile(f);
+}
+
+const char *daemon_exit_text(int status, char *buf, size_t size)
+{
+	if (WIFSIGNALED(status))
+		snprintf(buf, size, "by signal %d%s", WTERMSIG(status), WTERMSIG(status) == SIGSYS
+			 ? " (a system call outside its sandbox)" : "");
+	else
+		snprintf(buf, size, "with exit status %d", WEXITSTATUS(status));
+	return buf;
 }
 
 int daemon_log_fd(void)

@@ -24,6 +24,7 @@
 #include "wks_service.h"
 #include "keyholder.h"
 #include "sandbox.h"
+#include "supervisor.h"
 #include "delivery.h"
 #include "delivery_link.h"
 #include "transparency.h"
@@ -121,7 +122,7 @@ int daemon_store_open(struct daemon *d)
 	return 0;
 }
 
-/* The parent's own state, made after the workers are forked. */
+/* The main process's own state, made after the supervisor is forked. */
 static int daemon_init(struct daemon *d)
 {
 	if (daemon_store_open(d) < 0)
@@ -142,7 +143,7 @@ static unsigned https_workers(void)
 
 static void daemon_free(struct daemon *d)
 {
-	workers_stop(d);
+	supervisor_stop(d);
 	kt_epoch_stop(d);
 	keyholder_stop(d);
 	https_stop(d);
@@ -181,8 +182,8 @@ int daemon_seccomp_log_only(void)
 	return test_switch("SEALMAIL_TEST_SECCOMP_LOG");
 }
 
-/* The processes that talk to the network (this one and the workers it
- * forks from now on) may change files only in the state directory and
+/* The processes that talk to the network (forked by the supervisor, which
+ * this one forks from now on) and this one may change files only in the state directory and
  * the Maildirs (sandbox.h). */
 static int daemon_confine(struct daemon *d)
 {
@@ -235,12 +236,12 @@ static int cmd_serve(struct daemon *d)
 		goto done;
 	if (privileges_drop(d) < 0 || daemon_confine(d) < 0)
 		goto done;
-	if (workers_start(d, https_fd, smtp_fd, https_workers()) < 0 || daemon_init(d) < 0)
+	if (supervisor_start(d, https_fd, smtp_fd, https_workers()) < 0 || daemon_init(d) < 0)
 		goto done;
 	sigint = evsignal_new(d->base, SIGINT, on_signal, d);
 	sigterm = evsignal_new(d->base, SIGTERM, on_signal, d);
 	if (!sigint || !sigterm || evsignal_add(sigint, NULL) || evsignal_add(sigterm, NULL) ||
-	    workers_watch(d) < 0)
+	    supervisor_watch(d) < 0)
 		goto done;
 	if (kt_epoch_start(d) < 0 || delivery_start(d, DELIVERY_THREADS) < 0)
 		goto done;

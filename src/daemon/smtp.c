@@ -1,4 +1,4 @@
-/* smtp.c: the MX, in its own process (workers.c). Each connection is a
+/* smtp.c: the MX, in its own process (workers.h). Each connection is a
  * bufferevent feeding an smtp_session (the protocol lives there,
  * socket-free); this file only moves bytes, applies time-outs and session
  * caps, switches to TLS on STARTTLS, and hands each message to the Maildir

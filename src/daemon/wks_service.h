@@ -37,11 +37,12 @@ struct daemon;
  * key, its WKD certificate, policy and submission-address files, and the
  * submission Maildir. -1 after logging. */
 int wks_init(struct daemon *d);
-/* In a forked HTTPS worker or MX: wipes the submission keys' secret parts. */
+/* Wipes the submission keys' secret parts: in an HTTPS worker or the MX,
+ * and in the main process once the supervisor is forked. */
 void wks_forget_secrets(struct daemon *d);
-/* The service's process (workers.c forks it): handles the submission mail
- * until SIGTERM, asking for deliveries on the channel link_fd; never
- * returns. */
+/* The service's process (the supervisor forks it, workers.h): handles
+ * the submission mail until SIGTERM, asking for deliveries on the channel
+ * link_fd; never returns. */
 void wks_serve(struct daemon *d, int link_fd) __attribute__((noreturn));
 void wks_free(struct daemon *d);
 

@@ -1,10 +1,11 @@
 #!/bin/bash
 # sealmaild's process separation, inside private namespaces:
-#   - the main process talks to no peer: HTTPS workers serve the key
-#     directory, the MX process the SMTP sessions, and only the main
-#     process writes Maildirs, for the MX, which cannot forge a delivery
-#     (to someone who is no user, or with bytes that do not decode) and is
-#     restarted when it dies;
+#   - the main process talks to no peer and holds no listening socket: the
+#     supervisor, its child, starts the HTTPS workers (the key directory)
+#     and the MX process (the SMTP sessions) and restarts them when they
+#     die; only the main process writes Maildirs, for the MX, which cannot
+#     forge a delivery (to someone who is no user, or with bytes that do
+#     not decode); the supervisor's end stops the daemon;
 #   - the key holder, the one process that holds the domains' log signing
 #     and VRF keys, is confined (seccomp, no new privileges, no
 #     capabilities, no network, no files);
@@ -42,9 +43,13 @@ children() { awk -v p="$1" '$4 == p { print $1 }' /proc/[0-9]*/stat 2>/dev/null;
 KH=$(sed -n 's/.*key holder (pid \([0-9]*\)).*/\1/p' "$T/sealmaild.log" | head -n 1)
 mx_pid() { sed -n 's/.*the MX process (pid \([0-9]*\)) serves.*/\1/p' "$T/sealmaild.log" | tail -n 1; }
 MX=$(mx_pid)
-WORKERS=$(children "$DPID" | grep -vx "$KH" | grep -vx "$MX")
-ok "the MX process runs beside the daemon" bash -c "[ -n '$MX' ] && grep -q '^PPid:[[:space:]]*$DPID$' /proc/$MX/status"
-ok "so do the HTTPS workers, one per core" test "$(echo $WORKERS | wc -w)" = "$(nproc)"
+sup_pid() { sed -n 's/.*supervisor (pid \([0-9]*\)).*/\1/p' "$T/sealmaild.log" | tail -n 1; }
+SUP=$(sup_pid)
+WORKERS=$(children "$SUP" | grep -vx "$MX")
+ok "the supervisor is the daemon's child, beside the key holder, and nothing else is" bash -c \
+	"$(declare -f children); [ -n '$SUP' ] && grep -q '^Name:[[:space:]]*sealmaild-super$' /proc/$SUP/status && [ \"\$(children $DPID | sort | tr '\n' ' ')\" = \"\$(printf '%s\n' $KH $SUP | sort | tr '\n' ' ')\" ]"
+ok "the MX process is the supervisor's child" bash -c "[ -n '$MX' ] && grep -q '^PPid:[[:space:]]*$SUP$' /proc/$MX/status"
+ok "so are the HTTPS workers, one per core" test "$(echo $WORKERS | wc -w)" = "$(nproc)"
 # listening SOCKET_INODE: the inode of the socket listening on port 25 or 443
 listening() { awk -v p="$(printf ':%04X' "$1")" '$2 ~ p"$" && $4 == "0A" { print $10 }' /proc/net/tcp; }
 holds() { ls -l /proc/"$1"/fd 2>/dev/null | grep -q "socket:\[$2\]"; }
@@ -55,24 +60,27 @@ for w in $WORKERS; do
 	ok "HTTPS worker $w holds the HTTPS port and not the SMTP one" bash -c \
 		"$(declare -f holds); holds $w $HTTPS_INO && ! holds $w $SMTP_INO"
 done
-ok "the main process accepts no connection: it has no TCP socket but the listening ones" bash -c \
-	"for f in /proc/$DPID/fd/*; do l=\$(readlink \$f); case \$l in socket:*) i=\${l#socket:[}; i=\${i%]}; if awk -v i=\$i '\$10 == i' /proc/net/tcp /proc/net/tcp6 | grep -q .; then [ \$i = $SMTP_INO ] || [ \$i = $HTTPS_INO ] || exit 1; fi;; esac; done"
+ok "the main process accepts no connection: it holds no TCP socket, not even a listening one" bash -c \
+	"for f in /proc/$DPID/fd/*; do l=\$(readlink \$f); case \$l in socket:*) i=\${l#socket:[}; i=\${i%]}; if awk -v i=\$i '\$10 == i' /proc/net/tcp /proc/net/tcp6 | grep -q .; then exit 1; fi;; esac; done"
+ok "the supervisor holds both ports, for the processes it starts" bash -c \
+	"$(declare -f holds); holds $SUP $SMTP_INO && holds $SUP $HTTPS_INO"
 ok "the key holder runs beside the daemon, and logs how it is confined" bash -c \
 	"[ -n '$KH' ] && grep -q '^PPid:[[:space:]]*$DPID$' /proc/$KH/status && grep -q 'key holder (pid $KH): 1 domain key set(s) loaded; confined by seccomp' '$T/sealmaild.log'"
 ok "it has a seccomp filter, no new privileges and no capabilities" bash -c \
 	"grep -q '^Seccomp:[[:space:]]*2$' /proc/$KH/status && grep -q '^NoNewPrivs:[[:space:]]*1$' /proc/$KH/status && grep -q '^CapEff:[[:space:]]*0*$' /proc/$KH/status && grep -q '^CapPrm:[[:space:]]*0*$' /proc/$KH/status"
-for p in "$DPID" $WORKERS "$MX"; do
+for p in "$DPID" "$SUP" $WORKERS "$MX"; do
 	ok "network process $p has a seccomp filter and no new privileges" bash -c \
 		"grep -q '^Seccomp:[[:space:]]*2$' /proc/$p/status && grep -q '^NoNewPrivs:[[:space:]]*1$' /proc/$p/status"
 done
 filters() { awk '/^Seccomp_filters:/ { print $2 }' "/proc/$1/status"; }
 if [ -n "$(filters "$DPID")" ]; then
 	ok "the main process runs under one seccomp filter (the deny-list)" test "$(filters "$DPID")" = 1
+	ok "so does the supervisor (its children need what it would forbid before they confine themselves)" test "$(filters "$SUP")" = 1
 	for p in $WORKERS "$MX"; do
 		ok "child $p adds its allow-list: two filters" test "$(filters "$p")" = 2
 	done
 fi
-for p in "$DPID" $WORKERS "$MX"; do
+for p in "$DPID" "$SUP" $WORKERS "$MX"; do
 	ok "process $p holds no capability" \
 		grep -q '^CapEff:[[:space:]]*0*$' "/proc/$p/status"
 done
@@ -82,6 +90,7 @@ uid_of() { awk '/^Uid:/ { print $2 }' "/proc/$1/status"; }
 if [ -n "$REAL_ROOT" ]; then
 	ok "the main process runs as nobody" test "$(uid_of "$DPID")" = 65534
 	ok "with no capability left" grep -q '^CapEff:[[:space:]]*0*$' "/proc/$DPID/status"
+	ok "so does the supervisor" test "$(uid_of "$SUP")" = 65534
 	for w in $WORKERS; do
 		ok "HTTPS worker $w runs as nobody" test "$(uid_of "$w")" = 65534
 	done
@@ -148,7 +157,8 @@ PY
 ok "both secrets were read from the key files" test "$(wc -w <"$T/secrets")" = 2
 not_in_memory() { status_is 1 in_memory "$1"; }
 ok "the key holder's memory holds the secret keys (the scan works)" in_memory "$KH"
-ok "the daemon's network process holds neither key" not_in_memory "$DPID"
+ok "the daemon's main process holds neither key" not_in_memory "$DPID"
+ok "the supervisor holds neither key" not_in_memory "$SUP"
 for w in $WORKERS; do
 	ok "HTTPS worker $w holds neither key" not_in_memory "$w"
 done
@@ -175,7 +185,8 @@ kill -9 "$MX"
 for _ in $(seq 50); do [ "$(mx_pid)" != "$MX" ] && break; sleep 0.1; done
 NEWMX=$(mx_pid)
 ok "the MX process killed with SIGKILL is replaced" bash -c "[ -n '$NEWMX' ] && [ '$NEWMX' != '$MX' ] && kill -0 $NEWMX"
-ok "the parent says so" grep -q "the MX process $MX ended (status 9), starting another" "$T/sealmaild.log"
+ok "the supervisor says so" grep -q "smtp: the MX process $MX ended by signal 9, starting another" "$T/sealmaild.log"
+ok "and still has the main process's pid as its parent" grep -q "^PPid:[[:space:]]*$DPID$" "/proc/$SUP/status"
 ok "and mail goes on" bash -c \
 	"$(declare -f swaks_deliver); T='$T' swaks_deliver '$T/sealed.eml' && [ \$(ls '$T/mail/luke/new/' | wc -l) = $((n0 + 2)) ]"
 
@@ -212,13 +223,29 @@ kill "$DPID"
 wait "$DPID" || true
 n0=$(mail_count)
 SEALMAIL_TEST_MX_GARBAGE=1 SEALMAILD=$SEALMAILD_DISHONEST sealmaild_start
-for _ in $(seq 50); do grep -q "the MX process [0-9]* ended (status 9), starting another" "$T/sealmaild.log" && break; sleep 0.1; done
+for _ in $(seq 50); do grep -q "the MX process [0-9]* ended by signal 9, starting another" "$T/sealmaild.log" && break; sleep 0.1; done
 ok "a malformed delivery request ends the MX process that sent it, not the daemon" bash -c \
 	"grep -q 'a malformed delivery request from the MX process [0-9]*; ending it' '$T/sealmaild.log' && kill -0 $DPID"
-ok "the parent starts another MX, and mail goes on" bash -c \
+ok "the supervisor starts another MX, and mail goes on" bash -c \
 	"$(declare -f swaks_deliver); T='$T' swaks_deliver '$T/sealed.eml' && [ \$(ls '$T/mail/luke/new/' | wc -l) = $((n0 + 1)) ]"
 kill "$DPID"
 wait "$DPID" || true
+
+# ---- the supervisor's end stops the daemon, losing nothing ----
+sealmaild_start
+SUP=$(sup_pid)
+STARTED=$(children "$SUP")
+n0=$(mail_count)
+ok "a letter is accepted before the supervisor dies" swaks_deliver "$T/sealed.eml"
+kill -9 "$SUP"
+st=0
+timeout 20 tail --pid="$DPID" -f /dev/null || st=$?
+wait "$DPID" || st=$?
+ok "SIGKILL of the supervisor stops the daemon: exit 70" test "$st" = 70
+ok "and it says why" grep -q "the supervisor ended by signal 9; stopping" "$T/sealmaild.log"
+ok "no process it started outlives it" bash -c \
+	"[ -n '$STARTED' ] || exit 1; for _ in \$(seq 50); do alive=0; for p in $(echo $STARTED); do kill -0 \$p 2>/dev/null && alive=1; done; [ \$alive = 0 ] && exit 0; sleep 0.1; done; exit 1"
+ok "the accepted letter is in Luke's Maildir" test "$(mail_count)" = "$((n0 + 1))"
 
 VKEY=$(D log-key jedi.test)
 mv "$T/state/keys/"* "$T/state/kt/" && rmdir "$T/state/keys"

@@ -133,8 +133,8 @@ ok "a flood of submissions in Luke's name mails him five requests at most, then 
 # ---- its own process ----
 wks_pid() { sed -n "s/.*the Web Key Service's process (pid \([0-9]*\)).*/\1/p" "$T/sealmaild.log" | tail -n 1; }
 WKS=$(wks_pid)
-ok "the service runs in its own process, a child of the daemon's" bash -c \
-	"[ -n '$WKS' ] && grep -q '^PPid:[[:space:]]*$DPID$' /proc/$WKS/status && grep -q '^Name:[[:space:]]*sealmaild-wks$' /proc/$WKS/status"
+ok "the service runs in its own process, started by the daemon's supervisor" bash -c \
+	"[ -n '$WKS' ] && grep -q '^Name:[[:space:]]*sealmaild-wks$' /proc/$WKS/status && sup=\$(awk '/^PPid:/ { print \$2 }' /proc/$WKS/status) && grep -q '^Name:[[:space:]]*sealmaild-super$' /proc/\$sup/status && grep -q '^PPid:[[:space:]]*$DPID$' /proc/\$sup/status"
 tcp_sockets() { # PID: how many of its descriptors are TCP sockets
 	local n=0 ino
 	for f in /proc/"$1"/fd/*; do
@@ -153,7 +153,7 @@ fi
 kill -9 "$WKS"
 for _ in $(seq 50); do [ "$(wks_pid)" != "$WKS" ] && break; sleep 0.1; done
 ok "killed with SIGKILL, it is replaced" bash -c \
-	"[ '$(wks_pid)' != '$WKS' ] && grep -q 'wks: the Web Key Service process $WKS ended (status 9), starting another' '$T/sealmaild.log'"
+	"[ '$(wks_pid)' != '$WKS' ] && grep -q 'wks: the Web Key Service process $WKS ended by signal 9, starting another' '$T/sealmaild.log'"
 ok "and the new one handles the next submission" bash -c \
 	"wksc -o '$T/sub-after.eml' --create '$OBI' obi@jedi.test && to_wks '$T/sub-after.eml' && handled 16"
 
