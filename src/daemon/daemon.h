@@ -37,7 +37,7 @@ struct delivery_pool;
 struct delivery_link;
 struct supervisor;
 struct kt;
-struct rate;
+struct peer_limits;
 struct keyholder;
 struct kh_channel;
 
@@ -56,7 +56,7 @@ struct daemon {
 	struct delivery_link *delivery_link; /* MX process: its channel to the Maildir writer */
 	struct supervisor *supervisor;  /* main process: the network processes' supervisor */
 	struct kt *kt;                  /* key transparency (transparency.h) */
-	struct rate *lookups;           /* key lookups per client address, this process's */
+	struct peer_limits *peers;      /* the HTTPS workers' shared limits per address (peer_limits.h) */
 	struct keyholder *keyholder;    /* the key holder process and its channels */
 	struct wks *wks;                /* the Web Key Service (wks.h); NULL: no domain runs it */
 	struct kh_channel *kh;          /* this process's event loop's channel to it */
@@ -98,6 +98,10 @@ int daemon_listen(const struct conf_listen *l, const char *what);
 #define LOOP_STORE_BUSY_MS 1000
 int daemon_store_open(struct daemon *d);
 
+/* Started as the machine's root without 'user': logs why it must not
+ * serve and returns -1 (the root of a user namespace may: it is no root
+ * outside). Else 0. */
+int privileges_check(const struct daemon *d);
 /* Started as root with `user` configured: gives the state the daemon
  * writes to that user and becomes it (privileges.c). Otherwise logs what
  * it runs as. -1 after logging why. */
@@ -107,8 +111,8 @@ int privileges_drop(struct daemon *d);
  * after logging why not. */
 struct event_base *https_event_base(void);
 /* Serve on an already listening socket (daemon_listen), from d->base made
- * by https_event_base(). */
-int https_start(struct daemon *d, int fd);
+ * by https_event_base(), as worker slot of d->peers. */
+int https_start(struct daemon *d, int fd, unsigned slot);
 void https_stop(struct daemon *d);
 int smtp_start(struct daemon *d, int fd);
 /* The Maildir writer's answer to delivery id (delivery_link.h): the session

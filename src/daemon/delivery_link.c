@@ -196,12 +196,30 @@ static int add_rcpt(void *arg, const char *address)
 	return 0;
 }
 
+/* A new job, or NULL when memory is short. In the test build the first
+ * SEALMAIL_TEST_WRITER_OOM jobs find none (privsep.sh). */
+static struct delivery_job *job_new(void)
+{
+#ifdef SEALMAIL_DISHONEST
+	static long failing = -1;
+	if (failing < 0) {
+		const char *v = getenv("SEALMAIL_TEST_WRITER_OOM");
+		failing = v != NULL ? strtol(v, NULL, 10) : 0;
+	}
+	if (failing > 0) {
+		failing--;
+		return NULL;
+	}
+#endif
+	return calloc(1, sizeof(struct delivery_job));
+}
+
 /* The request whose header is l->head, all of it in in: a job for the
  * delivery threads, or at once a refusal. -1 if it does not decode. */
 static int serve_request(struct delivery_link *l, struct evbuffer *in)
 {
 	const struct dlv_header *h = &l->head;
-	struct delivery_job *job = calloc(1, sizeof(*job));
+	struct delivery_job *job = job_new();
 	struct rcpt_check rc = {l, job};
 	if (job == NULL || (job->paths = calloc(h->nrcpts, sizeof(char *))) == NULL) {
 		/* Out of memory is this process's trouble, not a sign that the

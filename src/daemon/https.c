@@ -20,9 +20,11 @@
  *   - memory: the request buffer holds at most max-http-request bytes of
  *     head and STORE_CERT_MAX of body;
  *   - connections: a connection is counted against max-https-connections
- *     and its address's share from its first whole request; over them the
+ *     (this worker's) and max-https-connections-per-address (all workers',
+ *     peer_limits.h) from its first whole request head; over either the
  *     answer is 503 and the connection closes;
- *   - lookups: lookup-rate per client address (rate.h), 429 past it. */
+ *   - lookups: lookup-rate per client address, across the workers
+ *     (peer_limits.h), 429 past it. */
 #define _GNU_SOURCE /* accept4 */
 #include <errno.h>
 #include <stdio.h>
@@ -41,7 +43,7 @@
 #include "keyholder.h"
 #include "wks_service.h"
 #include "publish.h"
-#include "rate.h"
+#include "peer_limits.h"
 #include "kt.h"
 #include "store_kt.h"
 #include "transparency.h"
@@ -94,6 +96,7 @@ struct https_conn {
 
 struct https {
 	struct daemon *d;
+	unsigned slot;   /* this worker's, in d->peers */
 	int fd;
 	struct event *listener;
 	struct event *tick; /* each second: deadlines, and the listener back after EMFILE */
@@ -269,13 +272,10 @@ static int conn_admitted(struct https_conn *c)
 {
 	struct https *h = c->h;
 	const struct conf *conf = h->d->conf;
-	size_t from_peer = 0;
 	if (c->counted)
 		return 1;
-	for (const struct https_conn *o = h->conns; o != NULL; o = o->next)
-		from_peer += o->counted && strcmp(o->peer, c->peer) == 0;
 	if (h->ncounted >= conf->max_https_connections ||
-	    from_peer >= conf->max_https_connections_per_address) {
+	    !peer_limits_admit(h->d->peers, h->slot, c->peer, conf->max_https_connections_per_address)) {
 		answer_text(c, 503, "too many connections from your address or in all; try again later\n", 1);
 		return 0;
 	}
@@ -286,7 +286,8 @@ static int conn_admitted(struct https_conn *c)
 
 /* Key lookups (a WKD key, a lookup proof) are what enumerating a
  * directory takes, and an absent address costs a VRF proof: each client
- * address gets lookup-rate of them a minute, in every process. */
+ * address gets lookup-rate of them a minute, counted across the workers
+ * (peer_limits.h). */
 static int is_lookup(const char *path)
 {
 	return strstr(path, "/hu/") != NULL || strstr(path, "/lookup/") != NULL;
@@ -298,10 +299,8 @@ static int lookup_allowed(struct https_conn *c, const struct http_request *req)
 	struct daemon *d = c->h->d;
 	unsigned wait = 0;
 	struct timespec now;
-	if (d->lookups == NULL)
-		return 1;
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	if (rate_take(d->lookups, c->peer, (double)now.tv_sec + now.tv_nsec / 1e9, &wait))
+	if (peer_limits_lookup(d->peers, c->peer, (double)now.tv_sec + now.tv_nsec / 1e9, &wait))
 		return 1;
 	static const char text[] = "too many key lookups from your address; try again later\n";
 	struct http_response r = {.status = 429,
@@ -454,7 +453,10 @@ static void conn_free(struct https_conn *c)
 	if (c->next)
 		c->next->prev = c->prev;
 	h->nconns--;
-	h->ncounted -= c->counted;
+	if (c->counted) {
+		h->ncounted--;
+		peer_limits_release(h->d->peers, h->slot, c->peer);
+	}
 	if (c->ev)
 		event_free(c->ev);
 	SSL_free(c->ssl);
@@ -704,14 +706,17 @@ struct event_base *https_event_base(void)
 	return base;
 }
 
-int https_start(struct daemon *d, int fd)
+int https_start(struct daemon *d, int fd, unsigned slot)
 {
-	const struct conf *c = d->conf;
 	const struct timeval second = {1, 0};
 	struct https *h = calloc(1, sizeof(*h));
-	if (h == NULL)
+	if (h == NULL || d->peers == NULL) {
+		free(h);
 		return -1;
+	}
+	peer_limits_worker_start(d->peers, slot);
 	h->d = d;
+	h->slot = slot;
 	h->fd = fd;
 	buf_init(&h->body, (size_t)1 << 31);
 	h->listener = event_new(d->base, fd, EV_READ | EV_PERSIST, on_accept, h);
@@ -723,8 +728,6 @@ int https_start(struct daemon *d, int fd)
 		https_stop(d);
 		return -1;
 	}
-	if (d->lookups == NULL && (d->lookups = malloc(sizeof(*d->lookups))) != NULL)
-		rate_init(d->lookups, c->lookup_rate, c->lookup_rate / 10 > 10 ? c->lookup_rate / 10 : 10);
 	d->https = h;
 	return 0;
 }
@@ -732,8 +735,6 @@ int https_start(struct daemon *d, int fd)
 void https_stop(struct daemon *d)
 {
 	struct https *h = d->https;
-	free(d->lookups);
-	d->lookups = NULL;
 	if (h == NULL)
 		return;
 	while (h->conns != NULL) {

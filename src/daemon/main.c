@@ -25,6 +25,7 @@
 #include "keyholder.h"
 #include "sandbox.h"
 #include "supervisor.h"
+#include "peer_limits.h"
 #include "delivery.h"
 #include "delivery_link.h"
 #include "transparency.h"
@@ -141,6 +142,18 @@ static unsigned https_workers(void)
 	return n > 16 ? 16 : (unsigned)n;
 }
 
+/* The limits per client address the HTTPS workers share: lookup-rate a
+ * minute, a tenth of it (at least 10) at once. */
+static int peer_limits_start(struct daemon *d)
+{
+	unsigned rate = d->conf->lookup_rate;
+	if ((d->peers = peer_limits_new(https_workers(), rate, rate / 10 > 10 ? rate / 10 : 10)) == NULL) {
+		daemon_log("cannot map the HTTPS workers' shared table: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 static void daemon_free(struct daemon *d)
 {
 	supervisor_stop(d);
@@ -155,6 +168,7 @@ static void daemon_free(struct daemon *d)
 	store_close(d->store);
 	kt_free(d);
 	wks_free(d);
+	peer_limits_free(d->peers);
 	buf_free(&d->policy);
 	buf_free(&d->key);
 	conf_free(d->conf);
@@ -217,6 +231,8 @@ static int cmd_serve(struct daemon *d)
 {
 	struct event *sigint = NULL, *sigterm = NULL;
 	int st = EX_SOFTWARE, https_fd = -1, smtp_fd = -1;
+	if (privileges_check(d) < 0)
+		return EX_CONFIG;
 	daemon_quiet_library();
 	signal(SIGPIPE, SIG_IGN);
 	/* First, so that it inherits nothing but the configuration. */
@@ -236,7 +252,8 @@ static int cmd_serve(struct daemon *d)
 		goto done;
 	if (privileges_drop(d) < 0 || daemon_confine(d) < 0)
 		goto done;
-	if (supervisor_start(d, https_fd, smtp_fd, https_workers()) < 0 || daemon_init(d) < 0)
+	if (peer_limits_start(d) < 0 ||
+	    supervisor_start(d, https_fd, smtp_fd, https_workers()) < 0 || daemon_init(d) < 0)
 		goto done;
 	sigint = evsignal_new(d->base, SIGINT, on_signal, d);
 	sigterm = evsignal_new(d->base, SIGTERM, on_signal, d);

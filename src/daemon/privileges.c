@@ -80,6 +80,30 @@ static int give_state(struct daemon *d, uid_t uid, gid_t gid)
 	return r;
 }
 
+/* Whether uid 0 here is the machine's root, not only the root of a user
+ * namespace (where it is some unprivileged user outside): the initial
+ * namespace maps every uid to itself. Unreadable: assume it is. */
+static int machine_root(void)
+{
+	unsigned long inner, outer, count;
+	FILE *f = fopen("/proc/self/uid_map", "re");
+	if (f == NULL)
+		return 1;
+	int n = fscanf(f, "%lu %lu %lu", &inner, &outer, &count);
+	fclose(f);
+	return n != 3 || (inner == 0 && outer == 0);
+}
+
+int privileges_check(const struct daemon *d)
+{
+	if (geteuid() != 0 || d->conf->user != NULL || !machine_root())
+		return 0;
+	daemon_log("started as root without 'user': the processes that talk to the network would run "
+		   "as root; set 'user' in the configuration to the account they should run as "
+		   "(sealmaild.conf(5)); not starting");
+	return -1;
+}
+
 int privileges_drop(struct daemon *d)
 {
 	const char *user = d->conf->user;
@@ -88,9 +112,9 @@ int privileges_drop(struct daemon *d)
 			daemon_log("not started as root: running as uid %ld, not as %s", (long)geteuid(), user);
 		return 0;
 	}
-	if (user == NULL) {
-		daemon_log("warning: running as root; set 'user' in the configuration so that no "
-			   "process that talks to the network does");
+	if (user == NULL) { /* the root of a user namespace (privileges_check) */
+		daemon_log("running as the root of a user namespace, without capabilities; set 'user' "
+			   "in the configuration so that no process that talks to the network does");
 		return 0;
 	}
 	struct passwd *pw = getpwnam(user);

@@ -65,7 +65,7 @@ void worker_https(struct daemon *d, unsigned slot, int https_fd)
 	worker_init(d, "sealmaild-https", KH_CHANNEL_WORKER + slot);
 	worker_narrow(d);
 	if ((d->base = https_event_base()) == NULL || daemon_store_open(d) < 0 ||
-	    https_start(d, https_fd) < 0)
+	    https_start(d, https_fd, slot) < 0)
 		_exit(70);
 	worker_run(d);
 }

@@ -50,11 +50,17 @@ netns_cert() {
 		-days 2 -extfile <(printf 'subjectAltName=%s\n' "${san%,}") -out "$T/$name.crt" 2>/dev/null
 }
 
+# REAL_ROOT: 1 when the test runs as the machine's root (no user namespace
+# maps it), else empty. sealmaild started so needs a 'user' to become.
+REAL_ROOT=$(awk '$1 == 0 && $2 == 0 { print 1 }' /proc/self/uid_map)
+
 # sealmaild_conf [DIRECTIVE...]: writes $T/sealmaild.conf for one sealmaild
 # on 127.0.0.1 (HTTPS 443, SMTP 25) as mail.jedi.test, with the certificate
 # $T/jedi.{crt,key} (netns_cert jedi ...), state in $T/state and the domain
 # jedi.test delivering into $T/mail; each argument is one more global line.
-# Epochs are 1 s apart unless an argument sets epoch-interval.
+# Epochs are 1 s apart unless an argument sets epoch-interval. As the
+# machine's root, the daemon becomes nobody unless an argument sets user
+# (then nobody must reach $T: mode 0711).
 sealmaild_conf() {
 	mkdir -p "$T/state" "$T/mail"
 	{
@@ -63,7 +69,9 @@ sealmaild_conf() {
 		printf 'listen https 127.0.0.1:443\nlisten smtp 127.0.0.1:25\n'
 		printf '%s\n' "$@"
 		case " $* " in *" epoch-interval "*) ;; *) printf 'epoch-interval 1s\n' ;; esac
+		case " $* " in *" user "*) ;; *) [ -z "$REAL_ROOT" ] || printf 'user nobody\n' ;; esac
 	} >"$T/sealmaild.conf"
+	[ -z "$REAL_ROOT" ] || chmod 0711 "$T"
 	sealmaild_domain jedi.test "$T/mail"
 }
 

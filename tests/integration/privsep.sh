@@ -23,14 +23,9 @@ netns_enter "$@"
 netns_hosts "127.0.0.1 openpgpkey.jedi.test jedi.test mail.jedi.test"
 netns_ca
 netns_cert jedi openpgpkey.jedi.test jedi.test mail.jedi.test
-# Dropping to nobody needs real root (a user namespace maps one uid only).
-REAL_ROOT=$(awk '$1 == 0 && $2 == 0 { print 1 }' /proc/self/uid_map)
-if [ -n "$REAL_ROOT" ]; then
-	chmod 0711 "$T" # nobody must reach the state and the Maildirs below it
-	sealmaild_conf "user nobody"
-else
-	sealmaild_conf
-fi
+# As the machine's root the daemon becomes nobody (netns.sh); a user
+# namespace maps one uid only, so there it stays that namespace's root.
+sealmaild_conf
 D() { "$SEALMAILD" "$@" -f "$T/sealmaild.conf"; }
 LUKE=$T/luke LEA=$T/lea
 sm "$LUKE" keygen luke@jedi.test >/dev/null
@@ -231,6 +226,19 @@ ok "the supervisor starts another MX, and mail goes on" bash -c \
 kill "$DPID"
 wait "$DPID" || true
 
+# The Maildir writer out of memory (the test build's first job): that one
+# message gets "try again later", the MX goes on, and so does mail.
+n0=$(mail_count)
+SEALMAIL_TEST_WRITER_OOM=1 SEALMAILD=$SEALMAILD_DISHONEST sealmaild_start
+MX=$(mx_pid)
+ok "a message the writer has no memory for gets 451, and is not delivered" bash -c \
+	"$(declare -f swaks_deliver); out=\$(T='$T' swaks_deliver '$T/sealed.eml' 2>&1); echo \"\$out\" | grep -q '^<.* 451 4\.3\.0 ' && [ \$(ls '$T/mail/luke/new/' | wc -l) = $n0 ]"
+ok "the MX process that asked is not ended for it" bash -c "kill -0 $MX && ! grep -q 'ended by signal' '$T/sealmaild.log'"
+ok "and the next message is delivered" bash -c \
+	"$(declare -f swaks_deliver); T='$T' swaks_deliver '$T/sealed.eml' && [ \$(ls '$T/mail/luke/new/' | wc -l) = $((n0 + 1)) ]"
+kill "$DPID"
+wait "$DPID" || true
+
 # ---- the supervisor's end stops the daemon, losing nothing ----
 sealmaild_start
 SUP=$(sup_pid)
@@ -266,6 +274,12 @@ if [ -n "$REAL_ROOT" ]; then
 	ok "and says why, without touching the file" bash -c \
 		"grep -q 'transparency keys of jedi.test in .*not this user.s own or open to others; it is never overwritten' '$T/owner.log' && [ \"\$(stat -c %u '$T/state/keys/jedi.test.vrf-key')\" = 65534 ]"
 	chown root "$T/state/keys/jedi.test.vrf-key"
+	grep -v '^user ' "$T/sealmaild.conf" >"$T/no-user.conf"
+	st=0
+	timeout 20 "$SEALMAILD" serve -f "$T/no-user.conf" 2>"$T/no-user.log" || st=$?
+	ok "started as root without 'user', the daemon refuses to serve: exit 78" test "$st" = 78
+	ok "and says what to set" grep -q "started as root without 'user': .* set 'user' in the configuration" "$T/no-user.log"
+	ok "before it starts any process or binds a port" bash -c "! grep -q 'key holder\|listening\|serving' '$T/no-user.log'"
 fi
 
 # A daemon that dropped root cannot signal its root key holder: SIGTERM

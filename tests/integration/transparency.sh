@@ -211,13 +211,13 @@ kill "$DPID"; wait "$DPID" 2>/dev/null
 # ---- enumeration: key lookups are rate-limited per client address ----
 sealmaild_conf "lookup-rate 1"
 sealmaild_start
-# each HTTPS process (one per core, at most 16) has its own 10-lookup burst
-PROCS=$(nproc); [ "$PROCS" -gt 16 ] && PROCS=16
-for _ in $(seq $((10 * PROCS + 10))); do
+# a burst of 10 for the address, however its connections spread over the
+# HTTPS workers (one per core), and one more a minute
+for _ in $(seq 30); do
 	curl -s -o /dev/null -w '%{http_code}\n' "$BASE/lookup/$HASH_LUKE?l=luke"
 done >"$T/codes"
 ok "a burst of lookups is served" bash -c "[ \$(grep -c '^200' '$T/codes') -ge 10 ]"
-ok "but no more than each process's burst" bash -c "[ \$(grep -c '^200' '$T/codes') -le $((10 * PROCS)) ]"
+ok "but no more than the address's burst, across the workers" bash -c "[ \$(grep -c '^200' '$T/codes') -le 11 ]"
 ok "the rest get 429" bash -c "[ \$(grep -c '^429' '$T/codes') -ge 10 ] && [ \$(sort -u '$T/codes' | wc -l) = 2 ]"
 ok "with Retry-After, for WKD requests too" bash -c \
 	"for _ in 1 2 3 4; do curl -s -D - -o /dev/null https://openpgpkey.jedi.test/.well-known/openpgpkey/jedi.test/hu/$HASH_LUKE; done | tr -d '\r' | grep -q '^Retry-After: [0-9]'"
