@@ -642,7 +642,7 @@ static void allow_list(void)
 {
 	struct sandbox_report rep;
 	if (!daemon_unconfined() &&
-	    sandbox_child(SANDBOX_MAIL_READER, daemon_seccomp_log_only(), &rep) < 0) {
+	    sandbox_allow(SANDBOX_MAIL_READER, daemon_seccomp_log_only(), &rep) < 0) {
 		daemon_log("wks: cannot confine the service's process: %s", strerror(errno));
 		_exit(70);
 	}

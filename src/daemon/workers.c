@@ -52,7 +52,7 @@ static void __attribute__((noreturn)) worker_run(struct daemon *d)
 	struct event *term = evsignal_new(d->base, SIGTERM, on_term, d->base);
 	if (term == NULL || evsignal_add(term, NULL) < 0)
 		_exit(70);
-	if (!daemon_unconfined() && sandbox_child(SANDBOX_SERVER, daemon_seccomp_log_only(), &rep) < 0) {
+	if (!daemon_unconfined() && sandbox_allow(SANDBOX_SERVER, daemon_seccomp_log_only(), &rep) < 0) {
 		daemon_log("cannot confine a child process: %s", strerror(errno));
 		_exit(70);
 	}

@@ -158,14 +158,21 @@ static void request_line(struct hp *st, const uint8_t *p, size_t n)
 
 /* ---- the header lines this module reads ---- */
 
-static void h_host(struct hp *st, struct span v)
+/* A header that may come once: its value into *field and *len, or the
+ * error twice when it came before. */
+static void take_once(struct hp *st, const char **field, size_t *len, struct span v, const char *twice)
 {
-	if (st->r.host != NULL) {
-		st->bad = e_two_hosts;
+	if (*field != NULL) {
+		st->bad = twice;
 		return;
 	}
-	st->r.host = (const char *)v.p;
-	st->r.host_len = v.n;
+	*field = (const char *)v.p;
+	*len = v.n;
+}
+
+static void h_host(struct hp *st, struct span v)
+{
+	take_once(st, &st->r.host, &st->r.host_len, v, e_two_hosts);
 }
 
 /* All digits, at most 2^53 (what every JSON number can hold). Leading
@@ -226,12 +233,7 @@ static void h_expect(struct hp *st, struct span v)
  * front may have checked the other one. */
 static void h_authorization(struct hp *st, struct span v)
 {
-	if (st->r.authorization != NULL) {
-		st->bad = e_two_auths;
-		return;
-	}
-	st->r.authorization = (const char *)v.p;
-	st->r.authorization_len = v.n;
+	take_once(st, &st->r.authorization, &st->r.authorization_len, v, e_two_auths);
 }
 
 static const struct {

@@ -11,6 +11,7 @@
 
 #include <linux/capability.h>
 #include <linux/landlock.h>
+#include <linux/sched.h> /* CLONE_THREAD */
 #include <seccomp.h>
 
 #include "sandbox.h"
@@ -128,13 +129,19 @@ static const int keyholder_syscalls[] = {
 
 /* Loads a filter: listed_action for the calls listed, default_action for
  * every other; -1 with errno set on failure. */
-static int seccomp_load_list(uint32_t default_action, uint32_t listed_action, const int *calls,
-			     size_t n)
+/* Loads a filter: default_action for every call, listed_action for the n
+ * calls. threads: clone too, for threads only (CLONE_THREAD set), which
+ * keeps glibc's fork (a clone without it) out. */
+static int seccomp_load_list_threads(uint32_t default_action, uint32_t listed_action,
+				     const int *calls, size_t n, int threads)
 {
 	scmp_filter_ctx ctx = seccomp_init(default_action);
 	int r = ctx == NULL ? -ENOMEM : 0;
 	for (size_t i = 0; r == 0 && i < n; i++)
 		r = seccomp_rule_add(ctx, listed_action, calls[i], 0);
+	if (r == 0 && threads)
+		r = seccomp_rule_add(ctx, listed_action, SCMP_SYS(clone), 1,
+				     SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD));
 	if (r == 0)
 		r = seccomp_load(ctx);
 	seccomp_release(ctx);
@@ -143,6 +150,12 @@ static int seccomp_load_list(uint32_t default_action, uint32_t listed_action, co
 		return -1;
 	}
 	return 0;
+}
+
+static int seccomp_load_list(uint32_t default_action, uint32_t listed_action, const int *calls,
+			     size_t n)
+{
+	return seccomp_load_list_threads(default_action, listed_action, calls, n, 0);
 }
 
 /* What a process talking to the network may change on disk: files and
@@ -226,8 +239,10 @@ static const int child_syscalls[] = {
 	SCMP_SYS(clock_nanosleep), SCMP_SYS(getrandom), SCMP_SYS(getpid), SCMP_SYS(gettid),
 	SCMP_SYS(getuid), SCMP_SYS(geteuid), SCMP_SYS(getgid), SCMP_SYS(getegid),
 	SCMP_SYS(futex), SCMP_SYS(sched_yield), SCMP_SYS(uname),
-	/* signals and leaving (sigaltstack: the sanitizers' runtime) */
-	SCMP_SYS(rt_sigreturn), SCMP_SYS(rt_sigaction), SCMP_SYS(rt_sigprocmask),
+	/* signals and leaving (restart_syscall: a call a signal interrupted,
+	 * resumed; sigaltstack: the sanitizers' runtime) */
+	SCMP_SYS(rt_sigreturn), SCMP_SYS(restart_syscall), SCMP_SYS(rt_sigaction),
+	SCMP_SYS(rt_sigprocmask),
 	SCMP_SYS(sigaltstack), SCMP_SYS(tgkill), SCMP_SYS(exit), SCMP_SYS(exit_group),
 };
 
@@ -238,19 +253,61 @@ static const int mail_reader_syscalls[] = {
 	SCMP_SYS(unlinkat),
 };
 
-int sandbox_child(enum sandbox_child_kind kind, int log_only, struct sandbox_report *ret)
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Appends the n calls of list to calls (which has room). */
+static size_t add_calls(int *calls, size_t at, const int *list, size_t n)
+{
+	memcpy(calls + at, list, n * sizeof(*list));
+	return at + n;
+}
+
+/* What sealmaild's main process does besides (it also reads and moves
+ * Maildir files, as above): the delivery and epoch threads and libcurl's
+ * resolver threads (glibc makes them with clone3), its children's ends
+ * (stopping a misbehaving sender, reaping the supervisor), making the
+ * Maildirs and linking files into them, and connecting to the witnesses
+ * (sockets, the resolver's netlink and UDP queries, libcurl's wake-up
+ * pipes). Still no program, and no process but threads: clone only with
+ * CLONE_THREAD (glibc's fork is a clone without it), no fork or vfork.
+ * clone3, which glibc's pthread_create uses, passes its flags in memory
+ * seccomp cannot read; a copy made with it would still run no program. */
+static const int writer_syscalls[] = {
+	SCMP_SYS(clone3), SCMP_SYS(set_robust_list), SCMP_SYS(rseq),
+	SCMP_SYS(kill), SCMP_SYS(wait4), SCMP_SYS(waitid),
+	SCMP_SYS(mkdir), SCMP_SYS(mkdirat), SCMP_SYS(link), SCMP_SYS(linkat), SCMP_SYS(fstatfs),
+	SCMP_SYS(statfs), SCMP_SYS(fallocate), SCMP_SYS(readlinkat), SCMP_SYS(chmod),
+	SCMP_SYS(fchmodat),
+	SCMP_SYS(socket), SCMP_SYS(connect), SCMP_SYS(bind), SCMP_SYS(socketpair),
+	SCMP_SYS(sendmmsg), SCMP_SYS(recvmmsg), SCMP_SYS(select), SCMP_SYS(pselect6),
+	SCMP_SYS(epoll_create1), SCMP_SYS(eventfd2), SCMP_SYS(pipe2), SCMP_SYS(dup), SCMP_SYS(dup3),
+	SCMP_SYS(sched_getaffinity), SCMP_SYS(getrusage), SCMP_SYS(sysinfo), SCMP_SYS(getppid),
+};
+
+/* In the AddressSanitizer build, LeakSanitizer's check when the main
+ * process exits: a tracer task (a clone that is no thread) that stops the
+ * others with ptrace, after it lists them (the runtime reads /proc/self/task
+ * with the old open and getdents calls). */
+static const int sanitizer_exit_syscalls[] = {
+	SCMP_SYS(clone), SCMP_SYS(ptrace), SCMP_SYS(prctl), SCMP_SYS(open),
+	SCMP_SYS(getdents),
+};
+
+int sandbox_allow(enum sandbox_allow_kind kind, int log_only, struct sandbox_report *ret)
 {
 	struct sandbox_report rep = {landlock_abi(), 0};
-	int calls[sizeof(child_syscalls) / sizeof(child_syscalls[0]) +
-		  sizeof(mail_reader_syscalls) / sizeof(mail_reader_syscalls[0])];
-	size_t n = 0;
-	for (size_t i = 0; i < sizeof(child_syscalls) / sizeof(child_syscalls[0]); i++)
-		calls[n++] = child_syscalls[i];
-	for (size_t i = 0; kind == SANDBOX_MAIL_READER &&
-			   i < sizeof(mail_reader_syscalls) / sizeof(mail_reader_syscalls[0]); i++)
-		calls[n++] = mail_reader_syscalls[i];
-	if (seccomp_load_list(log_only ? SCMP_ACT_LOG : SCMP_ACT_KILL_PROCESS, SCMP_ACT_ALLOW,
-			      calls, n) < 0)
+	int calls[COUNT(child_syscalls) + COUNT(mail_reader_syscalls) + COUNT(writer_syscalls) +
+		  COUNT(sanitizer_exit_syscalls)];
+	size_t n = add_calls(calls, 0, child_syscalls, COUNT(child_syscalls));
+	if (kind == SANDBOX_MAIL_READER || kind == SANDBOX_WRITER)
+		n = add_calls(calls, n, mail_reader_syscalls, COUNT(mail_reader_syscalls));
+	if (kind == SANDBOX_WRITER) {
+		n = add_calls(calls, n, writer_syscalls, COUNT(writer_syscalls));
+		if (SANDBOX_SANITIZED_PTRACE)
+			n = add_calls(calls, n, sanitizer_exit_syscalls, COUNT(sanitizer_exit_syscalls));
+	}
+	if (seccomp_load_list_threads(log_only ? SCMP_ACT_LOG : SCMP_ACT_KILL_PROCESS, SCMP_ACT_ALLOW,
+				      calls, n, kind == SANDBOX_WRITER && !SANDBOX_SANITIZED_PTRACE) < 0)
 		return -1;
 	*ret = rep;
 	return 0;

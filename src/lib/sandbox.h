@@ -12,9 +12,9 @@
  * directories they are given (the state directory, the Maildir roots),
  * and never execute a program, trace another process, or change the
  * kernel, mounts, namespaces, clock or their identity. This one is a
- * deny-list: the libraries they run (libevent, OpenSSL, SQLite, librnp,
- * GMime, libcurl) need too much to list safely. sealmaild's children add
- * an allow-list on top (sandbox_child()).
+ * deny-list, for the set-up: the libraries they run (libevent, OpenSSL,
+ * SQLite, librnp, GMime, libcurl) need much to start. Once set up, each of
+ * sealmaild's processes adds an allow-list on top (sandbox_allow()).
  *
  * tests/unit/test_sandbox.c proves the same functions the programs run. */
 #ifndef SEALMAIL_DAEMON_SANDBOX_H
@@ -64,18 +64,24 @@ int sandbox_network(const char *const *write_dirs, size_t n, struct sandbox_repo
  * and before it serves its first peer or mail: a second seccomp filter,
  * an allow-list (sandbox.c: its event loop and sockets, its store, memory,
  * time, randomness, signals, exit) that kills the process on any other
- * system call: no new process, program, socket or connection. For
- * sealmaild's HTTPS workers and MX process (SANDBOX_SERVER) and its Web
- * Key Service (SANDBOX_MAIL_READER). log_only makes the filter log what
- * it would kill for instead (the kernel's log): the test build's way to
- * learn what the libraries need, never a real daemon's. -1 with errno set
- * on failure; the caller must then exit. */
-enum sandbox_child_kind {
+ * system call. For sealmaild's HTTPS workers and MX process
+ * (SANDBOX_SERVER: no new process, program, socket or connection), its
+ * Web Key Service (SANDBOX_MAIL_READER) and its main process
+ * (SANDBOX_WRITER). log_only makes the filter log what it would kill for
+ * instead (the kernel's log): the test build's way to learn what the
+ * libraries need, never a real daemon's. -1 with errno set on failure;
+ * the caller must then exit. */
+enum sandbox_allow_kind {
 	SANDBOX_SERVER,      /* HTTPS workers, the MX: the list above */
 	SANDBOX_MAIL_READER, /* the Web Key Service: also walking, moving and
 			      * removing the files of its Maildir */
+	SANDBOX_WRITER,      /* sealmaild's main process: also its threads, its
+			      * children's ends, making Maildirs and moving
+			      * files into them, and connections to the
+			      * witnesses (libcurl, the resolver); no program,
+			      * and no process but threads */
 };
-int sandbox_child(enum sandbox_child_kind kind, int log_only, struct sandbox_report *ret) SM_WUR;
+int sandbox_allow(enum sandbox_allow_kind kind, int log_only, struct sandbox_report *ret) SM_WUR;
 
 /* In a process already confined by sandbox_network, one more Landlock
  * layer: changes only beneath write_dirs, which must be among the first
