@@ -109,27 +109,40 @@ static void __attribute__((noreturn)) stop_all(struct spawner *s)
 	_exit(0);
 }
 
+/* One message of the supervisor's channel as sendmsg and recvmsg see it:
+ * PASS_LEN bytes (one word more of room, to see a longer one) and one
+ * descriptor. */
+struct pass_msg {
+	uint32_t m[3];
+	_Alignas(struct cmsghdr) char ctl[CMSG_SPACE(sizeof(int))];
+	struct iovec iov;
+	struct msghdr mh;
+};
+
+static void pass_msg_init(struct pass_msg *p, size_t len)
+{
+	memset(p, 0, sizeof(*p));
+	p->iov = (struct iovec){.iov_base = p->m, .iov_len = len};
+	p->mh = (struct msghdr){.msg_iov = &p->iov, .msg_iovlen = 1, .msg_control = p->ctl,
+				.msg_controllen = sizeof(p->ctl)};
+}
+
 /* Passes the writer's end of sender i's channel to the main process. */
 static int pass_channel(struct spawner *s, size_t i, pid_t pid, int fd)
 {
-	uint32_t m[2] = {(uint32_t)i, (uint32_t)pid};
-	union {
-		struct cmsghdr h;
-		char b[CMSG_SPACE(sizeof(int))];
-	} ctl;
-	struct iovec iov = {.iov_base = m, .iov_len = sizeof(m)};
-	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.b,
-			    .msg_controllen = sizeof(ctl.b)};
-	memset(&ctl, 0, sizeof(ctl));
-	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+	struct pass_msg p;
+	pass_msg_init(&p, PASS_LEN);
+	p.m[0] = (uint32_t)i;
+	p.m[1] = (uint32_t)pid;
+	struct cmsghdr *c = CMSG_FIRSTHDR(&p.mh);
 	c->cmsg_level = SOL_SOCKET;
 	c->cmsg_type = SCM_RIGHTS;
 	c->cmsg_len = CMSG_LEN(sizeof(int));
 	memcpy(CMSG_DATA(c), &fd, sizeof(int));
 	ssize_t n;
-	while ((n = sendmsg(s->chan, &mh, MSG_NOSIGNAL)) < 0 && errno == EINTR)
+	while ((n = sendmsg(s->chan, &p.mh, MSG_NOSIGNAL)) < 0 && errno == EINTR)
 		;
-	return n == (ssize_t)sizeof(m) ? 0 : -1;
+	return n == (ssize_t)PASS_LEN ? 0 : -1;
 }
 
 /* Starts the process of slot i; if it cannot, tries again later. */
@@ -366,32 +379,26 @@ static void on_channel(evutil_socket_t fd, short what, void *arg)
 	struct supervisor *sv = d->supervisor;
 	(void)what;
 	for (;;) {
-		uint32_t m[3];
-		union {
-			struct cmsghdr h;
-			char b[CMSG_SPACE(sizeof(int))];
-		} ctl;
-		struct iovec iov = {.iov_base = m, .iov_len = sizeof(m)};
-		struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.b,
-				    .msg_controllen = sizeof(ctl.b)};
-		ssize_t n = recvmsg(fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+		struct pass_msg p;
+		pass_msg_init(&p, sizeof(p.m));
+		ssize_t n = recvmsg(fd, &p.mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
 		if (n < 0 && (errno == EAGAIN || errno == EINTR))
 			return;
 		if (n <= 0) { /* it ended: on_sigchld says so */
 			event_del(sv->chan);
 			return;
 		}
-		int link = passed_fd(&mh);
-		if (n != PASS_LEN || (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) || link < 0 ||
-		    m[0] >= SENDERS || m[1] == 0 || m[1] > INT32_MAX) {
+		int link = passed_fd(&p.mh);
+		if (n != PASS_LEN || (p.mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) || link < 0 ||
+		    p.m[0] >= SENDERS || p.m[1] == 0 || p.m[1] > INT32_MAX) {
 			daemon_log("a malformed message from the supervisor; stopping");
 			if (link >= 0)
 				close(link);
 			stop_daemon(d);
 			return;
 		}
-		pid_t pid = (pid_t)m[1];
-		if (delivery_link_serve(d, link, pid, sender_what[m[0]], &sv->links[m[0]]) < 0) {
+		pid_t pid = (pid_t)p.m[1];
+		if (delivery_link_serve(d, link, pid, sender_what[p.m[0]], &sv->links[p.m[0]]) < 0) {
 			close(link); /* the sender cannot deliver: another will */
 			kill(pid, SIGKILL);
 		}
