@@ -4,10 +4,9 @@
  * Processes (each with one libevent loop):
  *   - the main process binds the ports, starts the key holder and the
  *     supervisor (supervisor.h), and talks to no client: it is the one
- *     Maildir writer
- *     (delivery.c, threads answering the MX and the Web Key Service
- *     through delivery_link.c), and runs the transparency epochs
- *     (epoch.c, a thread);
+ *     Maildir writer (delivery.c, threads answering the MX and the Web
+ *     Key Service through delivery_link.c), and runs the transparency
+ *     epochs (epoch.c, a thread);
  *   - the supervisor starts and restarts the processes that talk to the
  *     network (workers.h): HTTPS workers serve the key directory
  *     (https.c), the MX process the SMTP sessions (smtp.c), and the Web

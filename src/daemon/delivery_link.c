@@ -317,11 +317,6 @@ int delivery_link_serve(struct daemon *d, int fd, pid_t peer, const char *what,
 	return 0;
 }
 
-int delivery_link_fd(const struct delivery_link *l)
-{
-	return l != NULL && l->bev != NULL ? bufferevent_getfd(l->bev) : -1;
-}
-
 void delivery_link_close(struct delivery_link *l)
 {
 	if (l != NULL)

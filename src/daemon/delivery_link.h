@@ -46,10 +46,6 @@ int delivery_link_deliver(int fd, const char *rcpt, const struct buf *data,
 int delivery_link_serve(struct daemon *d, int fd, pid_t peer, const char *what,
 			struct delivery_link **slot);
 
-/* The descriptor of the channel l, or -1 (a forked child closes the
- * parent's). */
-int delivery_link_fd(const struct delivery_link *l);
-
 /* Closes the channel l (in the main process: freed once the deliveries it
  * waits for are answered, so call after delivery_stop). */
 void delivery_link_close(struct delivery_link *l);

@@ -142,12 +142,12 @@ static unsigned https_workers(void)
 	return n > 16 ? 16 : (unsigned)n;
 }
 
-/* The limits per client address the HTTPS workers share: lookup-rate a
- * minute, a tenth of it (at least 10) at once. */
-static int peer_limits_start(struct daemon *d)
+/* The limits per client address the nworkers HTTPS workers share:
+ * lookup-rate a minute, a tenth of it (at least 10) at once. */
+static int peer_limits_start(struct daemon *d, unsigned nworkers)
 {
 	unsigned rate = d->conf->lookup_rate;
-	if ((d->peers = peer_limits_new(https_workers(), rate, rate / 10 > 10 ? rate / 10 : 10)) == NULL) {
+	if ((d->peers = peer_limits_new(nworkers, rate, rate / 10 > 10 ? rate / 10 : 10)) == NULL) {
 		daemon_log("cannot map the HTTPS workers' shared table: %s", strerror(errno));
 		return -1;
 	}
@@ -196,9 +196,9 @@ int daemon_seccomp_log_only(void)
 	return test_switch("SEALMAIL_TEST_SECCOMP_LOG");
 }
 
-/* The processes that talk to the network (forked by the supervisor, which
- * this one forks from now on) and this one may change files only in the state directory and
- * the Maildirs (sandbox.h). */
+/* This process and those that talk to the network (forked by the
+ * supervisor, which this one forks from now on) may change files only in
+ * the state directory and the Maildirs (sandbox.h). */
 static int daemon_confine(struct daemon *d)
 {
 	const char *dirs[CONF_DOMAINS_MAX + 1];
@@ -245,12 +245,15 @@ static int cmd_serve(struct daemon *d)
 {
 	struct event *sigint = NULL, *sigterm = NULL;
 	int st = EX_SOFTWARE, https_fd = -1, smtp_fd = -1;
+	/* counted once: the key holder's channels, the shared table's columns
+	 * and the supervisor's workers must agree */
+	unsigned nworkers = https_workers();
 	if (privileges_check(d) < 0)
 		return EX_CONFIG;
 	daemon_quiet_library();
 	signal(SIGPIPE, SIG_IGN);
 	/* First, so that it inherits nothing but the configuration. */
-	if (keyholder_start(d, https_workers()) < 0)
+	if (keyholder_start(d, nworkers) < 0)
 		goto done;
 	d->kh = keyholder_channel(d, KH_CHANNEL_MAIN);
 #ifdef SEALMAIL_DISHONEST
@@ -266,8 +269,8 @@ static int cmd_serve(struct daemon *d)
 		goto done;
 	if (privileges_drop(d) < 0 || daemon_confine(d) < 0)
 		goto done;
-	if (peer_limits_start(d) < 0 ||
-	    supervisor_start(d, https_fd, smtp_fd, https_workers()) < 0 || daemon_init(d) < 0)
+	if (peer_limits_start(d, nworkers) < 0 ||
+	    supervisor_start(d, https_fd, smtp_fd, nworkers) < 0 || daemon_init(d) < 0)
 		goto done;
 	sigint = evsignal_new(d->base, SIGINT, on_signal, d);
 	sigterm = evsignal_new(d->base, SIGTERM, on_signal, d);
@@ -278,7 +281,7 @@ static int cmd_serve(struct daemon *d)
 		goto done;
 	daemon_log("serving %zu domain(s) as %s: https on port %u (%u worker processes), smtp on "
 		   "port %u (the MX process)%s; this process writes the Maildirs and commits the epochs",
-		   d->conf->ndomains, d->hostname, d->conf->listen_https.port, https_workers(),
+		   d->conf->ndomains, d->hostname, d->conf->listen_https.port, nworkers,
 		   d->conf->listen_smtp.port, d->wks != NULL ? ", the Web Key Service (its process)" : "");
 	st = event_base_dispatch(d->base) < 0 || d->fatal ? EX_SOFTWARE : 0;
 done:

@@ -31,7 +31,9 @@
 
 /* The processes with mail for the Maildir writer: the first slots. */
 enum { SENDER_MX, SENDER_WKS, SENDERS };
-
+/* Their names in the log, on both sides of the supervisor's channel. */
+static const char *const sender_what[SENDERS] = {"MX process", "Web Key Service process"};
+/* Their names in the log, on both sides of the supervisor's channel. */
 /* The supervisor's one message: which sender (uint32_t), its pid
  * (uint32_t), with the writer's end of its channel attached. */
 #define PASS_LEN 8u
@@ -282,8 +284,9 @@ static void __attribute__((noreturn)) supervisor_main(struct daemon *d, int chan
 		daemon_log("supervisor: cannot watch its signals: %s", strerror(errno));
 		_exit(70);
 	}
-	s.slots[SENDER_MX] = (struct slot){.tag = "smtp", .what = "MX process", .wanted = true};
-	s.slots[SENDER_WKS] = (struct slot){.tag = "wks", .what = "Web Key Service process",
+	s.slots[SENDER_MX] = (struct slot){.tag = "smtp", .what = sender_what[SENDER_MX],
+					   .wanted = true};
+	s.slots[SENDER_WKS] = (struct slot){.tag = "wks", .what = sender_what[SENDER_WKS],
 					    .wanted = d->wks != NULL};
 	for (size_t i = SENDERS; i < s.n; i++)
 		s.slots[i] = (struct slot){.tag = "https", .what = "HTTPS worker", .wanted = true};
@@ -302,8 +305,6 @@ struct supervisor {
 	struct delivery_link *links[SENDERS]; /* the senders' channels, served */
 	bool stopping;
 };
-
-static const char *const sender_what[SENDERS] = {"MX process", "Web Key Service process"};
 
 int supervisor_start(struct daemon *d, int https_fd, int smtp_fd, unsigned nworkers)
 {

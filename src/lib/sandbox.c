@@ -132,8 +132,8 @@ static const int keyholder_syscalls[] = {
 /* Loads a filter: default_action for every call, listed_action for the n
  * calls. threads: clone too, for threads only (CLONE_THREAD set), which
  * keeps glibc's fork (a clone without it) out. */
-static int seccomp_load_list_threads(uint32_t default_action, uint32_t listed_action,
-				     const int *calls, size_t n, int threads)
+static int seccomp_load_list(uint32_t default_action, uint32_t listed_action, const int *calls,
+			     size_t n, int threads)
 {
 	scmp_filter_ctx ctx = seccomp_init(default_action);
 	int r = ctx == NULL ? -ENOMEM : 0;
@@ -150,12 +150,6 @@ static int seccomp_load_list_threads(uint32_t default_action, uint32_t listed_ac
 		return -1;
 	}
 	return 0;
-}
-
-static int seccomp_load_list(uint32_t default_action, uint32_t listed_action, const int *calls,
-			     size_t n)
-{
-	return seccomp_load_list_threads(default_action, listed_action, calls, n, 0);
 }
 
 /* What a process talking to the network may change on disk: files and
@@ -306,8 +300,8 @@ int sandbox_allow(enum sandbox_allow_kind kind, int log_only, struct sandbox_rep
 		if (SANDBOX_SANITIZED_PTRACE)
 			n = add_calls(calls, n, sanitizer_exit_syscalls, COUNT(sanitizer_exit_syscalls));
 	}
-	if (seccomp_load_list_threads(log_only ? SCMP_ACT_LOG : SCMP_ACT_KILL_PROCESS, SCMP_ACT_ALLOW,
-				      calls, n, kind == SANDBOX_WRITER && !SANDBOX_SANITIZED_PTRACE) < 0)
+	if (seccomp_load_list(log_only ? SCMP_ACT_LOG : SCMP_ACT_KILL_PROCESS, SCMP_ACT_ALLOW, calls, n,
+			      kind == SANDBOX_WRITER && !SANDBOX_SANITIZED_PTRACE) < 0)
 		return -1;
 	*ret = rep;
 	return 0;
@@ -323,7 +317,7 @@ int sandbox_network(const char *const *write_dirs, size_t n, struct sandbox_repo
 	if (rep.landlock_abi > 0 && landlock_write_only_beneath(rep.landlock_abi, write_dirs, n) < 0)
 		return -1;
 	if (seccomp_load_list(SCMP_ACT_ALLOW, SCMP_ACT_KILL_PROCESS, network_forbidden,
-			      sizeof(network_forbidden) / sizeof(network_forbidden[0])) < 0)
+			      COUNT(network_forbidden), 0) < 0)
 		return -1;
 	*ret = rep;
 	return 0;
@@ -345,7 +339,7 @@ int sandbox_keyholder(unsigned max_fds, struct sandbox_report *ret)
 	if (rep.landlock_abi > 0 && landlock_deny_all(rep.landlock_abi) < 0)
 		return -1;
 	if (seccomp_load_list(SCMP_ACT_KILL_PROCESS, SCMP_ACT_ALLOW, keyholder_syscalls,
-			      sizeof(keyholder_syscalls) / sizeof(keyholder_syscalls[0])) < 0)
+			      COUNT(keyholder_syscalls), 0) < 0)
 		return -1;
 	*ret = rep;
 	return 0;

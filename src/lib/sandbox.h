@@ -6,12 +6,12 @@
  * log, manage its own memory, and exit.
  *
  * sandbox_network() confines the processes that talk to the network
- * (sealmaild's main process, and the HTTPS workers forked from it inherit
- * it; `sealmail witness serve`), applied once they run as the configured
- * user and before they serve: they may change files only beneath the
- * directories they are given (the state directory, the Maildir roots),
- * and never execute a program, trace another process, or change the
- * kernel, mounts, namespaces, clock or their identity. This one is a
+ * (sealmaild's main process, whose supervisor and the processes it forks
+ * inherit it; `sealmail witness serve`), applied once they run as the
+ * configured user and before they serve: they may change files only
+ * beneath the directories they are given (the state directory, the
+ * Maildir roots), and never execute a program, trace another process, or
+ * change the kernel, mounts, namespaces, clock or their identity. This is a
  * deny-list, for the set-up: the libraries they run (libevent, OpenSSL,
  * SQLite, librnp, GMime, libcurl) need much to start. Once set up, each of
  * sealmaild's processes adds an allow-list on top (sandbox_allow()).

@@ -173,17 +173,18 @@ ok "HTTPS workers killed with SIGKILL are replaced, and lookups go on" bash -c \
 printf 'From: Lea <lea@rebels.test>\nTo: Luke <luke@jedi.test>\nSubject: before\n\nStill here.\n' |
 	sm "$LEA" seal >"$T/sealed.eml"
 mail_count() { ls "$T/mail/luke/new/" 2>/dev/null | wc -l; }
+# deliver_expect N: swaks hands the sealed letter to the MX, and Luke's
+# new/ then holds N mails.
+deliver_expect() { swaks_deliver "$T/sealed.eml" && [ "$(mail_count)" = "$1" ]; }
 n0=$(mail_count)
-ok "mail goes through the MX process into Luke's Maildir" bash -c \
-	"$(declare -f swaks_deliver); T='$T' swaks_deliver '$T/sealed.eml' && [ \$(ls '$T/mail/luke/new/' | wc -l) = $((n0 + 1)) ]"
+ok "mail goes through the MX process into Luke's Maildir" deliver_expect $((n0 + 1))
 kill -9 "$MX"
 for _ in $(seq 50); do [ "$(mx_pid)" != "$MX" ] && break; sleep 0.1; done
 NEWMX=$(mx_pid)
 ok "the MX process killed with SIGKILL is replaced" bash -c "[ -n '$NEWMX' ] && [ '$NEWMX' != '$MX' ] && kill -0 $NEWMX"
 ok "the supervisor says so" grep -q "smtp: the MX process $MX ended by signal 9, starting another" "$T/sealmaild.log"
 ok "and still has the main process's pid as its parent" grep -q "^PPid:[[:space:]]*$DPID$" "/proc/$SUP/status"
-ok "and mail goes on" bash -c \
-	"$(declare -f swaks_deliver); T='$T' swaks_deliver '$T/sealed.eml' && [ \$(ls '$T/mail/luke/new/' | wc -l) = $((n0 + 2)) ]"
+ok "and mail goes on" deliver_expect $((n0 + 2))
 
 # ---- the key holder's end stops the daemon, losing nothing ----
 ok "a letter is accepted before the key holder dies" swaks_deliver "$T/sealed.eml"
@@ -221,8 +222,7 @@ SEALMAIL_TEST_MX_GARBAGE=1 SEALMAILD=$SEALMAILD_DISHONEST sealmaild_start
 for _ in $(seq 50); do grep -q "the MX process [0-9]* ended by signal 9, starting another" "$T/sealmaild.log" && break; sleep 0.1; done
 ok "a malformed delivery request ends the MX process that sent it, not the daemon" bash -c \
 	"grep -q 'a malformed delivery request from the MX process [0-9]*; ending it' '$T/sealmaild.log' && kill -0 $DPID"
-ok "the supervisor starts another MX, and mail goes on" bash -c \
-	"$(declare -f swaks_deliver); T='$T' swaks_deliver '$T/sealed.eml' && [ \$(ls '$T/mail/luke/new/' | wc -l) = $((n0 + 1)) ]"
+ok "the supervisor starts another MX, and mail goes on" deliver_expect $((n0 + 1))
 kill "$DPID"
 wait "$DPID" || true
 
@@ -234,8 +234,7 @@ MX=$(mx_pid)
 ok "a message the writer has no memory for gets 451, and is not delivered" bash -c \
 	"$(declare -f swaks_deliver); out=\$(T='$T' swaks_deliver '$T/sealed.eml' 2>&1); echo \"\$out\" | grep -q '^<.* 451 4\.3\.0 ' && [ \$(ls '$T/mail/luke/new/' | wc -l) = $n0 ]"
 ok "the MX process that asked is not ended for it" bash -c "kill -0 $MX && ! grep -q 'ended by signal' '$T/sealmaild.log'"
-ok "and the next message is delivered" bash -c \
-	"$(declare -f swaks_deliver); T='$T' swaks_deliver '$T/sealed.eml' && [ \$(ls '$T/mail/luke/new/' | wc -l) = $((n0 + 1)) ]"
+ok "and the next message is delivered" deliver_expect $((n0 + 1))
 kill "$DPID"
 wait "$DPID" || true
 
