@@ -21,6 +21,7 @@
 #include "daemon.h"
 #include "delivery_link.h"
 #include "keyholder.h"
+#include "sandbox.h"
 #include "wks_service.h"
 #include "workers.h"
 
@@ -33,7 +34,6 @@
 enum { SENDER_MX, SENDER_WKS, SENDERS };
 /* Their names in the log, on both sides of the supervisor's channel. */
 static const char *const sender_what[SENDERS] = {"MX process", "Web Key Service process"};
-/* Their names in the log, on both sides of the supervisor's channel. */
 /* The supervisor's one message: which sender (uint32_t), its pid
  * (uint32_t), with the writer's end of its channel attached. */
 #define PASS_LEN 8u
@@ -269,6 +269,7 @@ static void __attribute__((noreturn)) supervisor_main(struct daemon *d, int chan
 {
 	struct spawner s = {.d = d, .self = getpid(), .chan = chan, .https_fd = https_fd,
 			    .smtp_fd = smtp_fd, .n = SENDERS + nworkers};
+	struct sandbox_report rep;
 	sigset_t set;
 	if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != parent)
 		_exit(0);
@@ -282,6 +283,11 @@ static void __attribute__((noreturn)) supervisor_main(struct daemon *d, int chan
 	if (sigprocmask(SIG_BLOCK, &set, &s.mask_before) < 0 ||
 	    (s.sigfd = signalfd(-1, &set, SFD_CLOEXEC)) < 0) {
 		daemon_log("supervisor: cannot watch its signals: %s", strerror(errno));
+		_exit(70);
+	}
+	if (!daemon_unconfined() &&
+	    sandbox_allow(SANDBOX_SUPERVISOR, daemon_seccomp_log_only(), &rep) < 0) {
+		daemon_log("supervisor: cannot confine itself: %s", strerror(errno));
 		_exit(70);
 	}
 	s.slots[SENDER_MX] = (struct slot){.tag = "smtp", .what = sender_what[SENDER_MX],

@@ -278,6 +278,26 @@ static const int writer_syscalls[] = {
 	SCMP_SYS(sched_getaffinity), SCMP_SYS(getrusage), SCMP_SYS(sysinfo), SCMP_SYS(getppid),
 };
 
+/* What sealmaild's supervisor does besides the Web Key Service's list,
+ * which its children inherit (filters stack: each child's own allow-list,
+ * loaded later, can only narrow this one): forking them (clone without
+ * CLONE_THREAD; it starts no thread), reaping them and signalling them,
+ * its signalfd and channels; and what a child does between its fork and
+ * its own allow-list: naming itself and asking for its parent's death
+ * signal (prctl), its event loop (epoll, libevent's signal socketpair and
+ * wake-up eventfd; libevent's listener calls listen again on the socket
+ * it is given), opening its store (which makes the store's directory if
+ * need be), its Landlock layer and its seccomp filter (libseccomp
+ * probes with seccomp and prctl). No program, socket or connection. */
+static const int supervisor_syscalls[] = {
+	SCMP_SYS(clone), SCMP_SYS(set_robust_list), SCMP_SYS(rseq), SCMP_SYS(wait4),
+	SCMP_SYS(waitid), SCMP_SYS(kill), SCMP_SYS(getppid), SCMP_SYS(signalfd4),
+	SCMP_SYS(socketpair), SCMP_SYS(prctl), SCMP_SYS(epoll_create1), SCMP_SYS(eventfd2),
+	SCMP_SYS(pipe2), SCMP_SYS(dup), SCMP_SYS(dup3), SCMP_SYS(mkdir), SCMP_SYS(mkdirat),
+	SCMP_SYS(listen), SCMP_SYS(landlock_create_ruleset),
+	SCMP_SYS(landlock_add_rule), SCMP_SYS(landlock_restrict_self), SCMP_SYS(seccomp),
+};
+
 /* In the AddressSanitizer build, LeakSanitizer's check when the main
  * process exits: a tracer task (a clone that is no thread) that stops the
  * others with ptrace, after it lists them (the runtime reads /proc/self/task
@@ -291,10 +311,12 @@ int sandbox_allow(enum sandbox_allow_kind kind, int log_only, struct sandbox_rep
 {
 	struct sandbox_report rep = {landlock_abi(), 0};
 	int calls[COUNT(child_syscalls) + COUNT(mail_reader_syscalls) + COUNT(writer_syscalls) +
-		  COUNT(sanitizer_exit_syscalls)];
+		  COUNT(supervisor_syscalls) + COUNT(sanitizer_exit_syscalls)];
 	size_t n = add_calls(calls, 0, child_syscalls, COUNT(child_syscalls));
-	if (kind == SANDBOX_MAIL_READER || kind == SANDBOX_WRITER)
+	if (kind != SANDBOX_SERVER)
 		n = add_calls(calls, n, mail_reader_syscalls, COUNT(mail_reader_syscalls));
+	if (kind == SANDBOX_SUPERVISOR)
+		n = add_calls(calls, n, supervisor_syscalls, COUNT(supervisor_syscalls));
 	if (kind == SANDBOX_WRITER) {
 		n = add_calls(calls, n, writer_syscalls, COUNT(writer_syscalls));
 		if (SANDBOX_SANITIZED_PTRACE)

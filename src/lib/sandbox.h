@@ -66,8 +66,8 @@ int sandbox_network(const char *const *write_dirs, size_t n, struct sandbox_repo
  * time, randomness, signals, exit) that kills the process on any other
  * system call. For sealmaild's HTTPS workers and MX process
  * (SANDBOX_SERVER: no new process, program, socket or connection), its
- * Web Key Service (SANDBOX_MAIL_READER) and its main process
- * (SANDBOX_WRITER). log_only makes the filter log what it would kill for
+ * Web Key Service (SANDBOX_MAIL_READER), its main process
+ * (SANDBOX_WRITER) and its supervisor (SANDBOX_SUPERVISOR). log_only makes the filter log what it would kill for
  * instead (the kernel's log): the test build's way to learn what the
  * libraries need, never a real daemon's. -1 with errno set on failure;
  * the caller must then exit. */
@@ -80,6 +80,12 @@ enum sandbox_allow_kind {
 			      * files into them, and connections to the
 			      * witnesses (libcurl, the resolver); no program,
 			      * and no process but threads */
+	SANDBOX_SUPERVISOR,  /* sealmaild's supervisor: its children inherit
+			      * its filter, so the MAIL_READER list, what they
+			      * do before they confine themselves (their event
+			      * loop, Landlock, seccomp), and its own forks,
+			      * reaping, signals and channels; no program, no
+			      * thread, no connection */
 };
 int sandbox_allow(enum sandbox_allow_kind kind, int log_only, struct sandbox_report *ret) SM_WUR;
 

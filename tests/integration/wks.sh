@@ -147,8 +147,8 @@ tcp_sockets() { # PID: how many of its descriptors are TCP sockets
 }
 ok "it holds no TCP socket: it talks to no peer" test "$(tcp_sockets "$WKS")" = 0
 if grep -q '^Seccomp_filters:' "/proc/$WKS/status" && ! grep -q "no process is confined" "$T/sealmaild.log"; then
-	ok "it runs under its own allow-list on top of the daemon's filter: two filters" \
-		grep -q '^Seccomp_filters:[[:space:]]*2$' "/proc/$WKS/status"
+	ok "it runs under its own allow-list on top of the supervisor's two filters: three" \
+		grep -q '^Seccomp_filters:[[:space:]]*3$' "/proc/$WKS/status"
 fi
 kill -9 "$WKS"
 for _ in $(seq 50); do [ "$(wks_pid)" != "$WKS" ] && break; sleep 0.1; done

@@ -21,7 +21,9 @@
 #include <signal.h>
 #include <stdint.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/ptrace.h>
+#include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -541,6 +543,62 @@ static void the_main_process_writes_mail_with_threads(void)
 		CHECK(killed_by_sigsys(run_writer(child_fork)));
 }
 
+/* ---- sealmaild's supervisor (SANDBOX_SUPERVISOR) ---- */
+
+/* What the supervisor does: its signals on a signalfd, a channel, a child
+ * forked that names itself, narrows its writes, adds its own allow-list
+ * and serves, reaped; another stopped with SIGTERM and reaped. */
+static int supervise(void)
+{
+	const char *dirs[] = {inside};
+	int pair[2], status;
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) < 0 || signalfd(-1, &set, SFD_CLOEXEC) < 0 ||
+	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0)
+		return 1;
+	pid_t pid = fork();
+	if (pid == 0) {
+		struct sandbox_report rep;
+		if (prctl(PR_SET_NAME, "sm-test-child") < 0 || sandbox_narrow_writes(dirs, 1) < 0 ||
+		    sandbox_allow(SANDBOX_SERVER, 0, &rep) < 0)
+			_exit(20);
+		_exit(serve_one());
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) != pid || !exited_zero(status))
+		return 2;
+	if ((pid = fork()) == 0) {
+		pause();
+		_exit(0);
+	}
+	if (pid < 0 || kill(pid, SIGTERM) < 0 || waitpid(pid, &status, 0) != pid)
+		return 3;
+	return 0;
+}
+
+static int start_thread(void)
+{
+	pthread_t t;
+	int v = 0;
+	return pthread_create(&t, NULL, thread_work, &v) == 0 && pthread_join(t, NULL) == 0 ? 10 : 11;
+}
+
+static int run_supervisor(int (*fn)(void))
+{
+	return run_confined(fn, 1, SANDBOX_SUPERVISOR);
+}
+
+static void the_supervisor_starts_children_and_nothing_else(void)
+{
+	CHECK(exited_zero(run_supervisor(supervise)));
+	CHECK(killed_by_sigsys(run_supervisor(child_socket)));
+	CHECK(killed_by_sigsys(run_supervisor(child_connect)));
+	CHECK(killed_by_sigsys(run_supervisor(start_thread)));
+	CHECK(killed_by_sigsys(run_supervisor(net_exec)));
+	CHECK(killed_by_sigsys(run_supervisor(net_setuid)));
+}
+
 int main(void)
 {
 	snprintf(inside, sizeof(inside), "/tmp/sm-sandbox-in.XXXXXX");
@@ -573,6 +631,7 @@ int main(void)
 	RUN(a_child_is_killed_for_anything_else);
 	RUN(a_mail_reader_moves_and_removes_mail);
 	RUN(the_main_process_writes_mail_with_threads);
+	RUN(the_supervisor_starts_children_and_nothing_else);
 	unlink(kept);
 	rmdir(outside);
 	rmdir(inside);
