@@ -322,6 +322,12 @@ int sandbox_allow(enum sandbox_allow_kind kind, int log_only, struct sandbox_rep
 		if (SANDBOX_SANITIZED_PTRACE)
 			n = add_calls(calls, n, sanitizer_exit_syscalls, COUNT(sanitizer_exit_syscalls));
 	}
+	/* the network children start no process: the filter kills them for a
+	 * fork, and the kernel refuses it first */
+	struct rlimit no_procs = {0, 0};
+	if ((kind == SANDBOX_SERVER || kind == SANDBOX_MAIL_READER) &&
+	    setrlimit(RLIMIT_NPROC, &no_procs) < 0)
+		return -1;
 	if (seccomp_load_list(log_only ? SCMP_ACT_LOG : SCMP_ACT_KILL_PROCESS, SCMP_ACT_ALLOW, calls, n,
 			      kind == SANDBOX_WRITER && !SANDBOX_SANITIZED_PTRACE) < 0)
 		return -1;

@@ -67,7 +67,8 @@ int sandbox_network(const char *const *write_dirs, size_t n, struct sandbox_repo
  * system call. For sealmaild's HTTPS workers and MX process
  * (SANDBOX_SERVER: no new process, program, socket or connection), its
  * Web Key Service (SANDBOX_MAIL_READER), its main process
- * (SANDBOX_WRITER) and its supervisor (SANDBOX_SUPERVISOR). log_only makes the filter log what it would kill for
+ * (SANDBOX_WRITER) and its supervisor (SANDBOX_SUPERVISOR). The first two
+ * also get a process limit of zero (RLIMIT_NPROC). log_only makes the filter log what it would kill for
  * instead (the kernel's log): the test build's way to learn what the
  * libraries need, never a real daemon's. -1 with errno set on failure;
  * the caller must then exit. */

@@ -73,6 +73,7 @@ if [ -n "$(filters "$DPID")" ]; then
 	ok "the supervisor adds its allow-list to the deny-list: two filters" test "$(filters "$SUP")" = 2
 	for p in $WORKERS "$MX"; do
 		ok "child $p adds its own allow-list to the supervisor's two: three filters" test "$(filters "$p")" = 3
+		ok "and may start no process: RLIMIT_NPROC 0" grep -Eq '^Max processes +0 +0 ' "/proc/$p/limits"
 	done
 fi
 for p in "$DPID" "$SUP" $WORKERS "$MX"; do

@@ -149,6 +149,7 @@ ok "it holds no TCP socket: it talks to no peer" test "$(tcp_sockets "$WKS")" = 
 if grep -q '^Seccomp_filters:' "/proc/$WKS/status" && ! grep -q "no process is confined" "$T/sealmaild.log"; then
 	ok "it runs under its own allow-list on top of the supervisor's two filters: three" \
 		grep -q '^Seccomp_filters:[[:space:]]*3$' "/proc/$WKS/status"
+	ok "and may start no process: RLIMIT_NPROC 0" grep -Eq '^Max processes +0 +0 ' "/proc/$WKS/limits"
 fi
 kill -9 "$WKS"
 for _ in $(seq 50); do [ "$(wks_pid)" != "$WKS" ] && break; sleep 0.1; done

@@ -23,6 +23,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/socket.h>
@@ -475,9 +476,17 @@ static void a_mail_reader_moves_and_removes_mail(void)
 	CHECK(killed_by_sigsys(run_confined(child_fork, 1, SANDBOX_MAIL_READER)));
 }
 
+static int no_processes(void)
+{
+	struct rlimit rl;
+	return getrlimit(RLIMIT_NPROC, &rl) == 0 && rl.rlim_cur == 0 && rl.rlim_max == 0 ? 0 : 1;
+}
+
 static void a_child_serves(void)
 {
 	CHECK(exited_zero(run_child(serve_one)));
+	CHECK(exited_zero(run_child(no_processes)));
+	CHECK(exited_zero(run_confined(no_processes, 1, SANDBOX_MAIL_READER)));
 }
 
 static void a_child_is_killed_for_anything_else(void)
