@@ -82,6 +82,10 @@ int daemon_unconfined(void);
  * instead, to learn what the libraries need. Always 0 in sealmaild. */
 int daemon_seccomp_log_only(void);
 
+/* Every event loop of the daemon: epoll with edge-triggered events, blind
+ * to libevent's environment variables; NULL after logging why not. */
+struct event_base *daemon_event_base(void);
+
 /* SSL_CTX for our servers: TLS 1.2 and later, the configured certificate
  * chain and key. NULL after logging why. */
 SSL_CTX *tls_server_ctx(const char *cert_file, const char *key_file);
@@ -106,11 +110,8 @@ int privileges_check(const struct daemon *d);
  * it runs as. -1 after logging why. */
 int privileges_drop(struct daemon *d);
 
-/* The event loop an HTTPS worker needs (edge-triggered events), or NULL
- * after logging why not. */
-struct event_base *https_event_base(void);
 /* Serve on an already listening socket (daemon_listen), from d->base made
- * by https_event_base(), as worker slot of d->peers. */
+ * by daemon_event_base(), as worker slot of d->peers. */
 int https_start(struct daemon *d, int fd, unsigned slot);
 void https_stop(struct daemon *d);
 int smtp_start(struct daemon *d, int fd);

@@ -689,23 +689,6 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 		h->listener_paused = 0;
 }
 
-struct event_base *https_event_base(void)
-{
-	struct event_config *cfg = event_config_new();
-	struct event_base *base = NULL;
-	/* conn_run() relies on edge-triggered events; without them every
-	 * writable connection would wake the loop without end. The
-	 * environment (EVENT_NOEPOLL) must not take them away. */
-	if (cfg != NULL && event_config_require_features(cfg, EV_FEATURE_ET) == 0 &&
-	    event_config_set_flag(cfg, EVENT_BASE_FLAG_IGNORE_ENV) == 0)
-		base = event_base_new_with_config(cfg);
-	if (cfg != NULL)
-		event_config_free(cfg);
-	if (base == NULL)
-		daemon_log("https: no event loop with edge-triggered events (epoll) here");
-	return base;
-}
-
 int https_start(struct daemon *d, int fd, unsigned slot)
 {
 	const struct timeval second = {1, 0};

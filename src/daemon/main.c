@@ -128,7 +128,7 @@ static int daemon_init(struct daemon *d)
 {
 	if (daemon_store_open(d) < 0)
 		return -1;
-	if ((d->base = event_base_new()) == NULL)
+	if ((d->base = daemon_event_base()) == NULL)
 		return -1;
 	return 0;
 }
@@ -194,6 +194,24 @@ int daemon_unconfined(void)
 int daemon_seccomp_log_only(void)
 {
 	return test_switch("SEALMAIL_TEST_SECCOMP_LOG");
+}
+
+/* The HTTPS connections (conn_run) rely on edge-triggered events: without
+ * them every writable connection would wake the loop without end. And the
+ * environment must choose nothing: EVENT_NOEPOLL would take them away,
+ * EVENT_PRECISE_TIMER would add a timerfd that no allow-list permits. */
+struct event_base *daemon_event_base(void)
+{
+	struct event_config *cfg = event_config_new();
+	struct event_base *base = NULL;
+	if (cfg != NULL && event_config_require_features(cfg, EV_FEATURE_ET) == 0 &&
+	    event_config_set_flag(cfg, EVENT_BASE_FLAG_IGNORE_ENV) == 0)
+		base = event_base_new_with_config(cfg);
+	if (cfg != NULL)
+		event_config_free(cfg);
+	if (base == NULL)
+		daemon_log("no event loop with edge-triggered events (epoll) here");
+	return base;
 }
 
 /* This process and those that talk to the network (forked by the

@@ -64,7 +64,7 @@ void worker_https(struct daemon *d, unsigned slot, int https_fd)
 {
 	worker_init(d, "sealmaild-https", KH_CHANNEL_WORKER + slot);
 	worker_narrow(d);
-	if ((d->base = https_event_base()) == NULL || daemon_store_open(d) < 0 ||
+	if ((d->base = daemon_event_base()) == NULL || daemon_store_open(d) < 0 ||
 	    https_start(d, https_fd, slot) < 0)
 		_exit(70);
 	worker_run(d);
@@ -99,7 +99,7 @@ void worker_mx(struct daemon *d, int smtp_fd, int link_fd)
 {
 	worker_init(d, "sealmaild-mx", KH_CHANNEL_NONE);
 	worker_narrow(d);
-	if ((d->base = event_base_new()) == NULL || daemon_store_open(d) < 0 ||
+	if ((d->base = daemon_event_base()) == NULL || daemon_store_open(d) < 0 ||
 	    delivery_link_client_start(d, link_fd) < 0 || smtp_start(d, smtp_fd) < 0)
 		_exit(70);
 #ifdef SEALMAIL_DISHONEST

@@ -127,21 +127,46 @@ static const int keyholder_syscalls[] = {
 	SCMP_SYS(sigaltstack), SCMP_SYS(exit), SCMP_SYS(exit_group),
 };
 
-/* Loads a filter: listed_action for the calls listed, default_action for
- * every other; -1 with errno set on failure. */
+/* The calls sandbox_allow's lists permit only with some arguments (a
+ * callback of seccomp_load_list). The daemon's processes share one user,
+ * so a call aimed at another pid could reach a sibling: prlimit64 only on
+ * the caller (pid 0), which could otherwise lower another's limits; tgkill
+ * only to the caller's own threads (raise, abort), which could otherwise
+ * stop another process although kill is refused. Except in the supervisor,
+ * whose children inherit its filter with their own pids (their own list
+ * narrows it). And clone: threads only (CLONE_THREAD set) for the main
+ * process, which keeps glibc's fork out; processes only (unset) for the
+ * supervisor, which starts no thread. */
+static int allow_with_args(scmp_filter_ctx ctx, enum sandbox_allow_kind kind)
+{
+	const uint32_t allow = SCMP_ACT_ALLOW;
+	int r = seccomp_rule_add(ctx, allow, SCMP_SYS(prlimit64), 1, SCMP_A0(SCMP_CMP_EQ, 0));
+	if (r == 0 && kind == SANDBOX_SUPERVISOR)
+		r = seccomp_rule_add(ctx, allow, SCMP_SYS(tgkill), 0);
+	else if (r == 0)
+		r = seccomp_rule_add(ctx, allow, SCMP_SYS(tgkill), 1,
+				     SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)getpid()));
+	if (r == 0 && kind == SANDBOX_WRITER && !SANDBOX_SANITIZED_PTRACE)
+		r = seccomp_rule_add(ctx, allow, SCMP_SYS(clone), 1,
+				     SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD));
+	if (r == 0 && kind == SANDBOX_SUPERVISOR)
+		r = seccomp_rule_add(ctx, allow, SCMP_SYS(clone), 1,
+				     SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, 0));
+	return r;
+}
+
 /* Loads a filter: default_action for every call, listed_action for the n
- * calls. threads: clone too, for threads only (CLONE_THREAD set), which
- * keeps glibc's fork (a clone without it) out. */
+ * calls; kind, if not NULL, adds allow_with_args's rules. -1 with errno
+ * set on failure. */
 static int seccomp_load_list(uint32_t default_action, uint32_t listed_action, const int *calls,
-			     size_t n, int threads)
+			     size_t n, const enum sandbox_allow_kind *kind)
 {
 	scmp_filter_ctx ctx = seccomp_init(default_action);
 	int r = ctx == NULL ? -ENOMEM : 0;
 	for (size_t i = 0; r == 0 && i < n; i++)
 		r = seccomp_rule_add(ctx, listed_action, calls[i], 0);
-	if (r == 0 && threads)
-		r = seccomp_rule_add(ctx, listed_action, SCMP_SYS(clone), 1,
-				     SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD));
+	if (r == 0 && kind != NULL)
+		r = allow_with_args(ctx, *kind);
 	if (r == 0)
 		r = seccomp_load(ctx);
 	seccomp_release(ctx);
@@ -227,7 +252,7 @@ static const int child_syscalls[] = {
 	SCMP_SYS(readlink), SCMP_SYS(unlink),
 	/* memory */
 	SCMP_SYS(brk), SCMP_SYS(mmap), SCMP_SYS(munmap), SCMP_SYS(mremap), SCMP_SYS(mprotect),
-	SCMP_SYS(madvise), SCMP_SYS(mlock), SCMP_SYS(munlock), SCMP_SYS(prlimit64),
+	SCMP_SYS(madvise), SCMP_SYS(mlock), SCMP_SYS(munlock),
 	/* time, randomness, identity, locks */
 	SCMP_SYS(clock_gettime), SCMP_SYS(gettimeofday), SCMP_SYS(time), SCMP_SYS(nanosleep),
 	SCMP_SYS(clock_nanosleep), SCMP_SYS(getrandom), SCMP_SYS(getpid), SCMP_SYS(gettid),
@@ -237,7 +262,8 @@ static const int child_syscalls[] = {
 	 * resumed; sigaltstack: the sanitizers' runtime) */
 	SCMP_SYS(rt_sigreturn), SCMP_SYS(restart_syscall), SCMP_SYS(rt_sigaction),
 	SCMP_SYS(rt_sigprocmask),
-	SCMP_SYS(sigaltstack), SCMP_SYS(tgkill), SCMP_SYS(exit), SCMP_SYS(exit_group),
+	SCMP_SYS(sigaltstack), SCMP_SYS(exit), SCMP_SYS(exit_group),
+	/* and prlimit64, tgkill: see allow_with_args */
 };
 
 /* What the Web Key Service's process does besides: it walks its Maildir,
@@ -281,16 +307,17 @@ static const int writer_syscalls[] = {
 /* What sealmaild's supervisor does besides the Web Key Service's list,
  * which its children inherit (filters stack: each child's own allow-list,
  * loaded later, can only narrow this one): forking them (clone without
- * CLONE_THREAD; it starts no thread), reaping them and signalling them,
- * its signalfd and channels; and what a child does between its fork and
- * its own allow-list: naming itself and asking for its parent's death
- * signal (prctl), its event loop (epoll, libevent's signal socketpair and
- * wake-up eventfd; libevent's listener calls listen again on the socket
- * it is given), opening its store (which makes the store's directory if
- * need be), its Landlock layer and its seccomp filter (libseccomp
- * probes with seccomp and prctl). No program, socket or connection. */
+ * CLONE_THREAD, in allow_with_args; it starts no thread), reaping them and
+ * signalling them, its signalfd and channels; and what a child does
+ * between its fork and its own allow-list: naming itself and asking for
+ * its parent's death signal (prctl), its event loop (epoll, libevent's
+ * signal socketpair and wake-up eventfd; libevent's listener calls listen
+ * again on the socket it is given), opening its store (which makes the
+ * store's directory if need be), its Landlock layer and its seccomp
+ * filter (libseccomp probes with seccomp and prctl). No program, no new
+ * socket (accept aside), no connection. */
 static const int supervisor_syscalls[] = {
-	SCMP_SYS(clone), SCMP_SYS(set_robust_list), SCMP_SYS(rseq), SCMP_SYS(wait4),
+	SCMP_SYS(set_robust_list), SCMP_SYS(rseq), SCMP_SYS(wait4),
 	SCMP_SYS(waitid), SCMP_SYS(kill), SCMP_SYS(getppid), SCMP_SYS(signalfd4),
 	SCMP_SYS(socketpair), SCMP_SYS(prctl), SCMP_SYS(epoll_create1), SCMP_SYS(eventfd2),
 	SCMP_SYS(pipe2), SCMP_SYS(dup), SCMP_SYS(dup3), SCMP_SYS(mkdir), SCMP_SYS(mkdirat),
@@ -322,14 +349,14 @@ int sandbox_allow(enum sandbox_allow_kind kind, int log_only, struct sandbox_rep
 		if (SANDBOX_SANITIZED_PTRACE)
 			n = add_calls(calls, n, sanitizer_exit_syscalls, COUNT(sanitizer_exit_syscalls));
 	}
-	/* the network children start no process: the filter kills them for a
-	 * fork, and the kernel refuses it first */
+	/* the network children start no process: should the filter ever let
+	 * a fork or thread through, the kernel would refuse it */
 	struct rlimit no_procs = {0, 0};
 	if ((kind == SANDBOX_SERVER || kind == SANDBOX_MAIL_READER) &&
 	    setrlimit(RLIMIT_NPROC, &no_procs) < 0)
 		return -1;
 	if (seccomp_load_list(log_only ? SCMP_ACT_LOG : SCMP_ACT_KILL_PROCESS, SCMP_ACT_ALLOW, calls, n,
-			      kind == SANDBOX_WRITER && !SANDBOX_SANITIZED_PTRACE) < 0)
+			      &kind) < 0)
 		return -1;
 	*ret = rep;
 	return 0;
@@ -345,7 +372,7 @@ int sandbox_network(const char *const *write_dirs, size_t n, struct sandbox_repo
 	if (rep.landlock_abi > 0 && landlock_write_only_beneath(rep.landlock_abi, write_dirs, n) < 0)
 		return -1;
 	if (seccomp_load_list(SCMP_ACT_ALLOW, SCMP_ACT_KILL_PROCESS, network_forbidden,
-			      COUNT(network_forbidden), 0) < 0)
+			      COUNT(network_forbidden), NULL) < 0)
 		return -1;
 	*ret = rep;
 	return 0;
@@ -367,7 +394,7 @@ int sandbox_keyholder(unsigned max_fds, struct sandbox_report *ret)
 	if (rep.landlock_abi > 0 && landlock_deny_all(rep.landlock_abi) < 0)
 		return -1;
 	if (seccomp_load_list(SCMP_ACT_KILL_PROCESS, SCMP_ACT_ALLOW, keyholder_syscalls,
-			      COUNT(keyholder_syscalls), 0) < 0)
+			      COUNT(keyholder_syscalls), NULL) < 0)
 		return -1;
 	*ret = rep;
 	return 0;

@@ -34,6 +34,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <linux/sched.h> /* CLONE_* */
 #include <sodium.h>
 
 #include "check.h"
@@ -50,6 +51,10 @@ enum try {
 };
 
 static int sv[2];
+
+/* The test's own pid, taken before any child is confined: getppid is not
+ * on every list, and a test must die of the call it tries, not of that. */
+static pid_t test_pid;
 
 /* What the key holder does all day: guarded memory, a request in, a
  * reply out. */
@@ -86,7 +91,7 @@ static void child_try(enum try t)
 		execv("/bin/true", argv);
 		_exit(11);
 	case TRY_KILL:
-		_exit(kill(getppid(), 0) == 0 ? 10 : 11);
+		_exit(kill(test_pid, 0) == 0 ? 10 : 11);
 	case TRY_GETUID:
 		_exit(getuid() == 0 ? 10 : 11);
 	}
@@ -442,7 +447,7 @@ static int child_fork(void)
 
 static int child_kill(void)
 {
-	return kill(getppid(), 0) == 0 ? 10 : 11;
+	return kill(test_pid, 0) == 0 ? 10 : 11;
 }
 
 static int child_rename(void)
@@ -476,6 +481,28 @@ static void a_mail_reader_moves_and_removes_mail(void)
 	CHECK(killed_by_sigsys(run_confined(child_fork, 1, SANDBOX_MAIL_READER)));
 }
 
+/* Another process's limits, or a signal to another process's thread: the
+ * daemon's processes share a user, so either could reach a sibling. */
+static int child_prlimit_other(void)
+{
+	struct rlimit rl;
+	return syscall(SYS_prlimit64, test_pid, RLIMIT_NOFILE, NULL, &rl) == 0 ? 10 : 11;
+}
+
+static int child_tgkill_other(void)
+{
+	return syscall(SYS_tgkill, test_pid, test_pid, 0) == 0 ? 10 : 11;
+}
+
+/* Its own limits and its own threads it may reach (getrlimit, raise). */
+static int own_limits_and_threads(void)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || syscall(SYS_prlimit64, 0, RLIMIT_NOFILE, NULL, &rl) < 0)
+		return 1;
+	return syscall(SYS_tgkill, getpid(), syscall(SYS_gettid), 0) == 0 ? 0 : 2;
+}
+
 static int no_processes(void)
 {
 	struct rlimit rl;
@@ -496,6 +523,9 @@ static void a_child_is_killed_for_anything_else(void)
 	CHECK(killed_by_sigsys(run_child(child_fork)));
 	CHECK(killed_by_sigsys(run_child(child_kill)));
 	CHECK(killed_by_sigsys(run_child(child_rename)));
+	CHECK(killed_by_sigsys(run_child(child_prlimit_other)));
+	CHECK(killed_by_sigsys(run_child(child_tgkill_other)));
+	CHECK(exited_zero(run_child(own_limits_and_threads)));
 	CHECK(killed_by_sigsys(run_child(net_exec)));
 	CHECK(killed_by_sigsys(run_child(net_setuid)));
 }
@@ -546,6 +576,9 @@ static void the_main_process_writes_mail_with_threads(void)
 	CHECK(exited_zero(run_writer(write_mail)));
 	CHECK(killed_by_sigsys(run_writer(net_exec)));
 	CHECK(killed_by_sigsys(run_writer(net_setuid)));
+	CHECK(killed_by_sigsys(run_writer(child_prlimit_other)));
+	CHECK(killed_by_sigsys(run_writer(child_tgkill_other)));
+	CHECK(exited_zero(run_writer(own_limits_and_threads)));
 	/* glibc's fork is a clone without CLONE_THREAD; the sanitizers'
 	 * build lets every clone through for LeakSanitizer's tracer */
 	if (!SANDBOX_SANITIZED_PTRACE)
@@ -593,6 +626,16 @@ static int start_thread(void)
 	return pthread_create(&t, NULL, thread_work, &v) == 0 && pthread_join(t, NULL) == 0 ? 10 : 11;
 }
 
+/* A thread made with the raw clone call rather than glibc's clone3. It
+ * runs on the caller's stack, so without the filter it would crash, and
+ * the test fail all the same. */
+static int raw_thread(void)
+{
+	long r = syscall(SYS_clone, CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD, NULL,
+			 NULL, NULL, 0);
+	return r < 0 ? 11 : 10;
+}
+
 static int run_supervisor(int (*fn)(void))
 {
 	return run_confined(fn, 1, SANDBOX_SUPERVISOR);
@@ -604,6 +647,9 @@ static void the_supervisor_starts_children_and_nothing_else(void)
 	CHECK(killed_by_sigsys(run_supervisor(child_socket)));
 	CHECK(killed_by_sigsys(run_supervisor(child_connect)));
 	CHECK(killed_by_sigsys(run_supervisor(start_thread)));
+	CHECK(killed_by_sigsys(run_supervisor(raw_thread)));
+	CHECK(killed_by_sigsys(run_supervisor(child_prlimit_other)));
+	CHECK(exited_zero(run_supervisor(own_limits_and_threads)));
 	CHECK(killed_by_sigsys(run_supervisor(net_exec)));
 	CHECK(killed_by_sigsys(run_supervisor(net_setuid)));
 }
@@ -621,6 +667,7 @@ int main(void)
 		return 1;
 	if (sodium_init() < 0)
 		return 1;
+	test_pid = getpid();
 	RUN(what_the_key_holder_does_still_works);
 	RUN(opening_a_file_kills_it);
 	RUN(making_a_socket_kills_it);
