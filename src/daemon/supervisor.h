@@ -17,7 +17,9 @@
  * attached; a malformed one is fatal to the main process, and anything
  * the main process sends is fatal to the supervisor. A process that ends
  * within a second of its start is restarted a second later, so one that
- * cannot start does not make the supervisor spin.
+ * cannot start does not make the supervisor spin. Before its first fork
+ * the supervisor adds its own seccomp allow-list (sandbox.h,
+ * SANDBOX_SUPERVISOR), which every process it starts inherits and narrows.
  *
  * The supervisor ends with the main process (SIGTERM, or its channel
  * closing) after stopping every process it started; they end with it too.

@@ -127,8 +127,8 @@ static const int keyholder_syscalls[] = {
 	SCMP_SYS(sigaltstack), SCMP_SYS(exit), SCMP_SYS(exit_group),
 };
 
-/* The calls sandbox_allow's lists permit only with some arguments (a
- * callback of seccomp_load_list). The daemon's processes share one user,
+/* The calls sandbox_allow's lists permit only with some arguments (added
+ * by seccomp_load_list). The daemon's processes share one user,
  * so a call aimed at another pid could reach a sibling: prlimit64 only on
  * the caller (pid 0), which could otherwise lower another's limits; tgkill
  * only to the caller's own threads (raise, abort), which could otherwise
