@@ -26,6 +26,7 @@
 #include "buf.h"
 #include "conf.h"
 #include "pgp.h"
+#include "sandbox.h"
 #include "smtp_session.h"
 #include "store.h"
 
@@ -77,10 +78,13 @@ int daemon_log_fd(void);
  * (scripts/valgrind), whose own system calls no filter lists. Always 0 in
  * sealmaild itself. */
 int daemon_unconfined(void);
-/* 1 only in the test build run with SEALMAIL_TEST_SECCOMP_LOG set: the
- * children's allow-lists log what they would kill for (the kernel's log)
- * instead, to learn what the libraries need. Always 0 in sealmaild. */
-int daemon_seccomp_log_only(void);
+/* This process's seccomp allow-list of kind (sandbox.h), once it is set
+ * up; nothing when daemon_unconfined(). In the test build run with
+ * SEALMAIL_TEST_SECCOMP_LOG set, the list logs what it would kill for (the
+ * kernel's log) instead, to learn what the libraries need; never in
+ * sealmaild. -1 after logging why it failed (who: "supervisor"); the
+ * caller must then exit. */
+int daemon_allow(enum sandbox_allow_kind kind, const char *who);
 
 /* Every event loop of the daemon: epoll with edge-triggered events, blind
  * to libevent's environment variables; NULL after logging why not. */

@@ -191,9 +191,16 @@ int daemon_unconfined(void)
 	return test_switch("SEALMAIL_TEST_UNCONFINED");
 }
 
-int daemon_seccomp_log_only(void)
+int daemon_allow(enum sandbox_allow_kind kind, const char *who)
 {
-	return test_switch("SEALMAIL_TEST_SECCOMP_LOG");
+	struct sandbox_report rep;
+	if (daemon_unconfined())
+		return 0;
+	if (sandbox_allow(kind, test_switch("SEALMAIL_TEST_SECCOMP_LOG"), &rep) < 0) {
+		daemon_log("cannot confine the %s: %s", who, strerror(errno));
+		return -1;
+	}
+	return 0;
 }
 
 /* The HTTPS connections (conn_run) rely on edge-triggered events: without
@@ -245,20 +252,6 @@ static int daemon_confine(struct daemon *d)
 	return 0;
 }
 
-/* Set up, and before its threads (which inherit it): the main process's
- * own allow-list on top of the deny-list (sandbox.h, SANDBOX_WRITER). */
-static int daemon_confine_main(void)
-{
-	struct sandbox_report rep;
-	if (daemon_unconfined())
-		return 0;
-	if (sandbox_allow(SANDBOX_WRITER, daemon_seccomp_log_only(), &rep) < 0) {
-		daemon_log("cannot confine the main process: %s", strerror(errno));
-		return -1;
-	}
-	return 0;
-}
-
 static int cmd_serve(struct daemon *d)
 {
 	struct event *sigint = NULL, *sigterm = NULL;
@@ -295,7 +288,10 @@ static int cmd_serve(struct daemon *d)
 	if (!sigint || !sigterm || evsignal_add(sigint, NULL) || evsignal_add(sigterm, NULL) ||
 	    supervisor_watch(d) < 0)
 		goto done;
-	if (daemon_confine_main() < 0 || kt_epoch_start(d) < 0 || delivery_start(d, DELIVERY_THREADS) < 0)
+	/* set up, and before its threads, which inherit it: the main
+	 * process's own allow-list on top of the deny-list */
+	if (daemon_allow(SANDBOX_WRITER, "main process") < 0 || kt_epoch_start(d) < 0 ||
+	    delivery_start(d, DELIVERY_THREADS) < 0)
 		goto done;
 	daemon_log("serving %zu domain(s) as %s: https on port %u (%u worker processes), smtp on "
 		   "port %u (the MX process)%s; this process writes the Maildirs and commits the epochs",

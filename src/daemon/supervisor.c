@@ -21,7 +21,6 @@
 #include "daemon.h"
 #include "delivery_link.h"
 #include "keyholder.h"
-#include "sandbox.h"
 #include "wks_service.h"
 #include "workers.h"
 
@@ -269,7 +268,6 @@ static void __attribute__((noreturn)) supervisor_main(struct daemon *d, int chan
 {
 	struct spawner s = {.d = d, .self = getpid(), .chan = chan, .https_fd = https_fd,
 			    .smtp_fd = smtp_fd, .n = SENDERS + nworkers};
-	struct sandbox_report rep;
 	sigset_t set;
 	if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != parent)
 		_exit(0);
@@ -285,11 +283,8 @@ static void __attribute__((noreturn)) supervisor_main(struct daemon *d, int chan
 		daemon_log("supervisor: cannot watch its signals: %s", strerror(errno));
 		_exit(70);
 	}
-	if (!daemon_unconfined() &&
-	    sandbox_allow(SANDBOX_SUPERVISOR, daemon_seccomp_log_only(), &rep) < 0) {
-		daemon_log("supervisor: cannot confine itself: %s", strerror(errno));
+	if (daemon_allow(SANDBOX_SUPERVISOR, "supervisor") < 0)
 		_exit(70);
-	}
 	s.slots[SENDER_MX] = (struct slot){.tag = "smtp", .what = sender_what[SENDER_MX],
 					   .wanted = true};
 	s.slots[SENDER_WKS] = (struct slot){.tag = "wks", .what = sender_what[SENDER_WKS],

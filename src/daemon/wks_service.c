@@ -640,12 +640,8 @@ static void confine(struct daemon *d)
 /* Before the first mail: the process's allow-list (sandbox.h). */
 static void allow_list(void)
 {
-	struct sandbox_report rep;
-	if (!daemon_unconfined() &&
-	    sandbox_allow(SANDBOX_MAIL_READER, daemon_seccomp_log_only(), &rep) < 0) {
-		daemon_log("wks: cannot confine the service's process: %s", strerror(errno));
+	if (daemon_allow(SANDBOX_MAIL_READER, "Web Key Service's process") < 0)
 		_exit(70);
-	}
 }
 
 void wks_serve(struct daemon *d, int link_fd)

@@ -45,17 +45,15 @@ static void worker_narrow(struct daemon *d)
 		_exit(70);
 }
 
-/* The process's loop, until SIGTERM, under its allow-list (sandbox.h). */
-static void __attribute__((noreturn)) worker_run(struct daemon *d)
+/* The process's loop, until SIGTERM, under its allow-list (sandbox.h);
+ * who names it in the log. */
+static void __attribute__((noreturn)) worker_run(struct daemon *d, const char *who)
 {
-	struct sandbox_report rep;
 	struct event *term = evsignal_new(d->base, SIGTERM, on_term, d->base);
 	if (term == NULL || evsignal_add(term, NULL) < 0)
 		_exit(70);
-	if (!daemon_unconfined() && sandbox_allow(SANDBOX_SERVER, daemon_seccomp_log_only(), &rep) < 0) {
-		daemon_log("cannot confine a child process: %s", strerror(errno));
+	if (daemon_allow(SANDBOX_SERVER, who) < 0)
 		_exit(70);
-	}
 	event_base_dispatch(d->base);
 	_exit(0);
 }
@@ -67,7 +65,7 @@ void worker_https(struct daemon *d, unsigned slot, int https_fd)
 	if ((d->base = daemon_event_base()) == NULL || daemon_store_open(d) < 0 ||
 	    https_start(d, https_fd, slot) < 0)
 		_exit(70);
-	worker_run(d);
+	worker_run(d, "HTTPS worker");
 }
 
 #ifdef SEALMAIL_DISHONEST
@@ -107,7 +105,7 @@ void worker_mx(struct daemon *d, int smtp_fd, int link_fd)
 #endif
 	daemon_log("smtp: the MX process (pid %ld) serves port %u", (long)getpid(),
 		   d->conf->listen_smtp.port);
-	worker_run(d);
+	worker_run(d, "MX process");
 }
 
 /* The Web Key Service's process keeps the submission keys, and no
