@@ -68,10 +68,10 @@ int sandbox_network(const char *const *write_dirs, size_t n, struct sandbox_repo
  * (SANDBOX_SERVER: no new process, program, socket or connection), its
  * Web Key Service (SANDBOX_MAIL_READER), its main process
  * (SANDBOX_WRITER) and its supervisor (SANDBOX_SUPERVISOR). The first two
- * also get a process limit of zero (RLIMIT_NPROC). log_only makes the filter log what it would kill for
- * instead (the kernel's log): the test build's way to learn what the
- * libraries need, never a real daemon's. -1 with errno set on failure;
- * the caller must then exit. */
+ * also get a process limit of zero (RLIMIT_NPROC). log_only makes the
+ * filter log what it would kill for instead (the kernel's log): the test
+ * build's way to learn what the libraries need, never a real daemon's.
+ * -1 with errno set on failure; the caller must then exit. */
 enum sandbox_allow_kind {
 	SANDBOX_SERVER,      /* HTTPS workers, the MX: the list above */
 	SANDBOX_MAIL_READER, /* the Web Key Service: also walking, moving and
