@@ -22,7 +22,11 @@
  *   proofs   1000 lookup proofs of real addresses as the daemon makes them
  *            (ptree_prove, kt_proof_format) against the epoch's checkpoint,
  *            signed by the log and cosigned by the three witnesses: bytes,
- *            bytes without the key line, path length.
+ *            bytes without the key line, path length. Such a proof is what
+ *            a sender gets; asked with the version's authorization (to
+ *            monitor, to publish, to explain a changed pin) it grows by
+ *            one line, measured on a real one: an owner's change of
+ *            user0@jedi.test signed by a fresh key from pgp_keygen.
  *   verify   what the client does: kt_proof_parse + kt_proof_verify (the
  *            three witnesses trusted, quorum 3, first contact), 4000 times,
  *            each followed by its costly steps on their own: the parse,
@@ -43,11 +47,15 @@
 
 #define BENCH_NAME "bench_kt"
 #include "bench_util.h"
+#include "b64.h"
 #include "kt.h"
 #include "kt_delta.h"
 #include "kt_proof.h"
+#include "kt_update.h"
 #include "mem_tlog.h"
 #include "note.h"
+#include "pgp.h"
+#include "pgp_lifecycle.h"
 #include "ptree.h"
 #include "tlog.h"
 #include "vrf.h"
@@ -69,6 +77,7 @@ struct domain {
 	struct note_signer *log, *wit[NWIT];
 	struct note_verifier log_v, wit_v[NWIT];
 	struct kt_trust trust;
+	size_t auth_line; /* bytes of a proof's "authorization" line */
 };
 
 static int signer_new(const char *name, uint8_t type, struct note_signer **ret,
@@ -81,6 +90,38 @@ static int signer_new(const char *name, uint8_t type, struct note_signer **ret,
 	if (r == 0)
 		r = note_signer_verifier(*ret, ret_v);
 	return r;
+}
+
+/* The length of the line a real authorization adds to a proof: an owner's
+ * change (version 2, so with a previous digest), signed as sealmail signs
+ * one. */
+static int authorization_line(size_t *ret)
+{
+	pgp_ctx *ctx = NULL;
+	struct pgp_fpr signer;
+	struct kt_update u = {.address = "user0@" DOMAIN, .authority = KT_BY_OWNER, .version = 2,
+			      .has_previous = 1};
+	struct buf statement, sig, auth;
+	buf_init(&statement, KT_AUTH_MAX);
+	buf_init(&sig, KT_SIG_MAX);
+	buf_init(&auth, KT_AUTH_MAX);
+	randombytes_buf(u.previous, sizeof(u.previous));
+	randombytes_buf(u.key, sizeof(u.key));
+	int r = pgp_ctx_new(&ctx);
+	if (r == 0)
+		r = pgp_keygen(ctx, u.address, &signer);
+	if (r == 0)
+		r = kt_update_format(&u, &statement);
+	if (r == 0)
+		r = pgp_sign_detached(ctx, &signer, statement.data, statement.len, false, &sig);
+	if (r == 0)
+		r = kt_authorization_format(statement.data, statement.len, sig.data, sig.len, &auth);
+	*ret = strlen("authorization ") + B64_ENCODED_LEN(auth.len) + 1;
+	pgp_ctx_free(ctx);
+	buf_free(&statement);
+	buf_free(&sig);
+	buf_free(&auth);
+	return r < 0 ? fail("an authorization", r) : 0;
 }
 
 static int domain_new(struct domain *d)
@@ -97,7 +138,9 @@ static int domain_new(struct domain *d)
 	}
 	d->trust.nwitness = NWIT;
 	d->trust.quorum = NWIT;
-	return r < 0 ? fail("domain keys", r) : 0;
+	if (r < 0)
+		return fail("domain keys", r);
+	return authorization_line(&d->auth_line);
 }
 
 static void domain_free(struct domain *d)
@@ -140,6 +183,7 @@ struct row {
 	size_t snap_bytes;
 	double load_s, apply_s, replay_root_s;
 	double proof_bytes, proof_nokey_bytes, path_len, make_us;
+	size_t auth_line; /* what asking for the authorization adds */
 	double verify[T_COUNT][2]; /* us: mean, median */
 	double rss_mb;
 };
@@ -438,6 +482,7 @@ static int proofs(struct run *u, struct row *row)
 	}
 	row->proof_bytes = (double)bytes / REAL;
 	row->proof_nokey_bytes = (double)(bytes - keyline) / REAL;
+	row->auth_line = u->d->auth_line;
 	row->path_len = (double)steps / REAL;
 	free(p);
 	return r;
@@ -647,6 +692,9 @@ static void print_row(const struct row *w)
 	       (double)w->snap_bytes / 1e6);
 	printf("lookup proof     %9.0f B    %.0f B without the key line (%d B key), path %.1f\n",
 	       w->proof_bytes, w->proof_nokey_bytes, KEY_LEN, w->path_len);
+	printf("  + authorization %8.0f B    asked for: %.0f B without the key line (+%zu B)\n",
+	       w->proof_bytes + (double)w->auth_line,
+	       w->proof_nokey_bytes + (double)w->auth_line, w->auth_line);
 	printf("  made in        %9.1f us   ptree_prove + kt_proof_format, mean of %d\n", w->make_us,
 	       REAL);
 	printf("%-16s %9s %9s  (us per call, %d calls)\n", "client", "median", "mean", VERIFIES);

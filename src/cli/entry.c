@@ -106,7 +106,7 @@ int entry_lookup(struct cli *c, const char *address, struct entry_now *ret)
 	memset(ret, 0, sizeof(*ret));
 	buf_init(&ret->bundle, 1u << 20);
 	buf_init(&ret->auth, KT_AUTH_MAX);
-	int st = kt_lookup(c, address, &kl);
+	int st = kt_lookup(c, address, KT_ASK_AUTHORIZATION, &kl);
 	if (st == KT_NO_LOG) {
 		cli_error("%s's domain serves no transparency log: its directory is not a sealmaild, "
 			  "which sealmail publishes to", address);
@@ -325,7 +325,7 @@ int entry_wait(struct cli *c, const struct entry_change *ch, uint64_t version)
 	time_t end = time(NULL) + (time_t)ch->wait;
 	for (;;) {
 		struct kt_lookup kl;
-		int st = kt_lookup(c, ch->address, &kl);
+		int st = kt_lookup(c, ch->address, KT_ASK_PROOF, &kl);
 		if (st == 0 && committed(&kl, version, ch->bundle)) {
 			printf("%s: version %llu of %s is in %s's transparency log (epoch %llu, "
 			       "checkpoint %llu, cosigned by %zu witness(es))\n",

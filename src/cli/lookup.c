@@ -22,6 +22,7 @@ struct served {
 	struct buf all;  /* the certificates, binary */
 	struct buf auth; /* the version's authorization (kt_update.h); empty if none */
 	bool proven;     /* by the domain's transparency log */
+	uint64_t version; /* proven: the entry's counter */
 };
 
 /* Exit status for a failed fetch, after saying why. */
@@ -167,19 +168,40 @@ static bool same_keys(const struct pin *pinned, const struct lookup_info *found)
 	return true;
 }
 
+/* The served version's authorization, asked for only now that a pinned
+ * key changed (a sender's proof comes without it): a second lookup, with
+ * it. If the entry changed again in between, sv->auth stays empty. 0, or
+ * the exit status of a proof that did not hold (a replayed authorization
+ * among them). */
+static int served_authorization(struct cli *c, const char *address, struct served *sv)
+{
+	struct kt_lookup kl;
+	int st = kt_lookup(c, address, KT_ASK_AUTHORIZATION, &kl);
+	if (st == KT_NO_LOG)
+		st = EX_UNAVAILABLE;
+	if (st == 0 && kl.res.found == KT_PRESENT && kl.res.counter == sv->version &&
+	    kl.res.key_len == sv->all.len && memcmp(kl.res.key, sv->all.data, sv->all.len) == 0 &&
+	    buf_append(&sv->auth, kl.proof->auth, kl.proof->auth_len) < 0)
+		st = EX_DATAERR;
+	kt_lookup_free(&kl);
+	return st;
+}
+
 /* A pinned address must keep its keys, unless the transparency log proves
  * the change (proven): then the owner's monitor is what guards it, and the
  * change's authorization says who made it. */
 static int check_pin(struct cli *c, const struct pin *pinned, const char *address,
-		     const struct served *sv, bool accept, struct lookup_info *ret)
+		     struct served *sv, bool accept, struct lookup_info *ret)
 {
 	snprintf(ret->pin_state, sizeof(ret->pin_state), "%s",
 		 pinned == NULL ? "new: pinned on first use" : "matches the pinned key");
 	if (pinned == NULL || same_keys(pinned, ret))
 		return 0;
 	if (sv->proven) {
-		change_story(c, &sv->auth, pinned, ret->pin_state, sizeof(ret->pin_state));
-		return 0;
+		int st = served_authorization(c, address, sv);
+		if (st == 0)
+			change_story(c, &sv->auth, pinned, ret->pin_state, sizeof(ret->pin_state));
+		return st;
 	}
 	if (accept) {
 		snprintf(ret->pin_state, sizeof(ret->pin_state),
@@ -222,7 +244,7 @@ static void import_served(struct cli *c, const char *address, const struct serve
 	buf_free(&reduced);
 }
 
-static int keep(struct cli *c, const char *address, const struct served *sv, bool accept,
+static int keep(struct cli *c, const char *address, struct served *sv, bool accept,
 		struct lookup_info *ret)
 {
 	struct pins pins;
@@ -250,15 +272,14 @@ static int keep(struct cli *c, const char *address, const struct served *sv, boo
 	return st;
 }
 
-/* The served certificates: from the verified lookup proof (with the
- * version's authorization), or from WKD when the domain has no
- * transparency log. */
+/* The served certificates: from the verified lookup proof, or from WKD
+ * when the domain has no transparency log. */
 static int find_served(struct cli *c, const struct wkd_address *a, const char *address,
 		       struct served *sv, struct lookup_info *ret)
 {
 	struct kt_lookup kl;
 	struct buf url;
-	int st = kt_lookup(c, address, &kl);
+	int st = kt_lookup(c, address, KT_ASK_PROOF, &kl);
 	sv->proven = false;
 	if (st == KT_NO_LOG) {
 		kt_lookup_free(&kl);
@@ -277,11 +298,11 @@ static int find_served(struct cli *c, const struct wkd_address *a, const char *a
 			  "(checkpoint %llu)", address, a->domain, (unsigned long long)kl.res.size);
 		st = EX_NOUSER;
 	}
-	if (st == 0 && (buf_append(&sv->all, kl.res.key, kl.res.key_len) < 0 ||
-			buf_append(&sv->auth, kl.proof->auth, kl.proof->auth_len) < 0))
+	if (st == 0 && buf_append(&sv->all, kl.res.key, kl.res.key_len) < 0)
 		st = EX_DATAERR;
 	if (st == 0) {
 		sv->proven = true;
+		sv->version = kl.res.counter;
 		snprintf(ret->source, sizeof(ret->source), "%s", kl.source);
 		snprintf(ret->proof, sizeof(ret->proof),
 			 "version %llu of the entry (epoch %llu), in checkpoint %llu, cosigned by %zu "

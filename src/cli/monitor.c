@@ -129,7 +129,7 @@ static int monitor_one(struct cli *c, const char *address)
 		cli_error("you have no key for %s; monitor checks your own addresses", address);
 		return EX_NOUSER;
 	}
-	int st = kt_lookup(c, address, &kl);
+	int st = kt_lookup(c, address, KT_ASK_AUTHORIZATION, &kl);
 	if (st == KT_NO_LOG) {
 		cli_error("%s's domain serves no transparency log: there is nothing to monitor", address);
 		st = EX_UNAVAILABLE;

@@ -109,7 +109,7 @@ static int append_escaped(struct buf *b, const char *s)
 }
 
 static int proof_url(const struct wkd_address *a, const char *host_prefix, uint64_t since,
-		     struct buf *url)
+		     enum kt_ask ask, struct buf *url)
 {
 	char hash[WKD_HASH_LEN + 1];
 	if (wkd_hash_local_part(a->local, hash) < 0 ||
@@ -119,18 +119,22 @@ static int proof_url(const struct wkd_address *a, const char *host_prefix, uint6
 		return -1;
 	if (since > 0 && buf_appendf(url, "&since=%llu", (unsigned long long)since) < 0)
 		return -1;
+	if (ask == KT_ASK_AUTHORIZATION && buf_append_str(url, "&authorization=1") < 0)
+		return -1;
 	return buf_append(url, "", 1);
 }
 
 /* 0 with the proof text, KT_NO_LOG on 404, or an exit status. */
-static int fetch_proof(const struct wkd_address *a, uint64_t since, struct kt_lookup *l)
+static int fetch_proof(const struct wkd_address *a, uint64_t since, enum kt_ask ask,
+		       struct kt_lookup *l)
 {
 	struct buf adv, direct;
 	struct fetch_result f;
 	buf_init(&adv, 2048);
 	buf_init(&direct, 2048);
 	int st = EX_SOFTWARE;
-	if (proof_url(a, "openpgpkey.", since, &adv) < 0 || proof_url(a, "", since, &direct) < 0)
+	if (proof_url(a, "openpgpkey.", since, ask, &adv) < 0 ||
+	    proof_url(a, "", since, ask, &direct) < 0)
 		goto done;
 	int which = fetch_https_directory((const char *)adv.data, (const char *)direct.data, NULL, 0,
 					  NULL, &l->text, &f);
@@ -173,7 +177,7 @@ static int refuse(const char *domain, const char *what, enum kt_why why)
 	return EX_PROTOCOL;
 }
 
-int kt_lookup(struct cli *c, const char *address, struct kt_lookup *l)
+int kt_lookup(struct cli *c, const char *address, enum kt_ask ask, struct kt_lookup *l)
 {
 	struct wkd_address a;
 	struct kt_trust trust;
@@ -189,7 +193,7 @@ int kt_lookup(struct cli *c, const char *address, struct kt_lookup *l)
 	if (st == 0)
 		st = load_state(c, a.domain, &last);
 	if (st == 0)
-		st = fetch_proof(&a, last.size, l);
+		st = fetch_proof(&a, last.size, ask, l);
 	if (st == KT_NO_LOG && last.size > 0) {
 		cli_error("%s served a transparency log before (checkpoint %llu) and now serves none: "
 			  "refusing a downgrade to unproven keys", a.domain,

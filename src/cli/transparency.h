@@ -32,11 +32,17 @@ struct kt_lookup {
 	char source[1024];      /* the URL that answered */
 };
 
+/* What kt_lookup asks the domain for: the proof alone (what a sender
+ * needs), or with the version's signed authorization (kt_update.h), which
+ * says who made the change and is a third of a proof's size. */
+enum kt_ask { KT_ASK_PROOF = 0, KT_ASK_AUTHORIZATION = 1 };
+
 /* Fetches and verifies the lookup proof for address, then saves the
- * domain's new state. 0: verified (res.found says present or absent);
- * KT_NO_LOG; or an exit status after saying why (EX_PROTOCOL for a proof
- * that does not hold: the message names the check that failed). */
-int kt_lookup(struct cli *c, const char *address, struct kt_lookup *ret);
+ * domain's new state. 0: verified (res.found says present or absent; an
+ * authorization served is in res.auth, checked to be for exactly this
+ * version); KT_NO_LOG; or an exit status after saying why (EX_PROTOCOL for
+ * a proof that does not hold: the message names the check that failed). */
+int kt_lookup(struct cli *c, const char *address, enum kt_ask ask, struct kt_lookup *ret);
 void kt_lookup_free(struct kt_lookup *l);
 
 /* What the user keeps about their own entry for an address. */

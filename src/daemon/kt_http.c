@@ -2,9 +2,11 @@
  * (transparency.h), all GET, all public data:
  *
  *   /.well-known/sealmail/v1/<domain>/lookup/<wkd hash>?l=<local>[&since=<size>]
+ *        [&authorization=1]
  *        the lookup proof (kt_proof.h) for the address; l is needed only
  *        to prove that an address without a key is absent; since asks for
- *        a consistency proof from the client's last checkpoint size
+ *        a consistency proof from the client's last checkpoint size;
+ *        authorization=1 for the version's signed authorization
  *   /.well-known/sealmail/v1/<domain>/checkpoint   the latest cosigned checkpoint
  *   /.well-known/sealmail/v1/<domain>/consistency/<old>
  *        the consistency proof from size old to the latest checkpoint:
@@ -198,8 +200,10 @@ static int lookup_index(struct daemon *d, struct kt_domain *k, const char *hash,
 	return r;
 }
 
+/* The proof for lk; the version's authorization only when asked (with_auth):
+ * a sender does not need it, and it would add a third to the proof. */
 static int lookup_fill(struct daemon *d, struct kt_domain *k, const struct bundle *b,
-		       struct lookup *lk, uint64_t since)
+		       struct lookup *lk, uint64_t since, bool with_auth)
 {
 	struct kt_proof *p = lk->p;
 	int r;
@@ -217,9 +221,9 @@ static int lookup_fill(struct daemon *d, struct kt_domain *k, const struct bundl
 				     &lk->auth);
 		if (r < 0)
 			return r;
-		if (lk->auth.len > 0)
-			memcpy(p->auth, lk->auth.data, lk->auth.len);
-		p->auth_len = lk->auth.len;
+		p->auth_len = with_auth ? lk->auth.len : 0;
+		if (p->auth_len > 0)
+			memcpy(p->auth, lk->auth.data, p->auth_len);
 		p->key = lk->cert.data;
 		p->key_len = lk->cert.len;
 	} else {
@@ -243,7 +247,7 @@ static int lookup_fill(struct daemon *d, struct kt_domain *k, const struct bundl
 static void handle_lookup(struct daemon *d, struct kt_domain *k, struct answer *a,
 			  const char *hash, const char *query)
 {
-	char lbuf[WKD_LOCAL_MAX + 1], sbuf[EPOCH_DIGITS_MAX + 1];
+	char lbuf[WKD_LOCAL_MAX + 1], sbuf[EPOCH_DIGITS_MAX + 1], abuf[2];
 	struct bundle b;
 	struct lookup lk;
 	struct buf out;
@@ -256,9 +260,11 @@ static void handle_lookup(struct daemon *d, struct kt_domain *k, struct answer *
 	size_t qlen = query != NULL ? strlen(query) : 0;
 	int lr = http_query_param(query, qlen, "l", lbuf, sizeof(lbuf));
 	int sr = http_query_param(query, qlen, "since", sbuf, sizeof(sbuf));
+	int ar = http_query_param(query, qlen, "authorization", abuf, sizeof(abuf));
 	const char *l = lr == 0 ? lbuf : NULL;
 	int r = strlen(hash) == WKD_HASH_LEN && (lr == 0 || lr == SM_ENOTFOUND) &&
-			(sr == SM_ENOTFOUND || (sr == 0 && parse_epoch(sbuf, &since) == 0))
+			(sr == SM_ENOTFOUND || (sr == 0 && parse_epoch(sbuf, &since) == 0)) &&
+			(ar == SM_ENOTFOUND || (ar == 0 && strcmp(abuf, "1") == 0))
 		? 0
 		: SM_EINVAL;
 	if (r == 0 && (lk.p = calloc(1, sizeof(*lk.p))) == NULL)
@@ -270,14 +276,15 @@ static void handle_lookup(struct daemon *d, struct kt_domain *k, struct answer *
 	if (r == 0)
 		r = ptree_view_prove(&b.map, idx, &lk.tp);
 	if (r == 0)
-		r = lookup_fill(d, k, &b, &lk, since);
+		r = lookup_fill(d, k, &b, &lk, since, ar == 0);
 	if (r == 0)
 		r = kt_proof_format(lk.p, &out);
 	if (r == 0)
 		reply(a, 200, "text/plain; charset=utf-8", out.data, out.len);
 	else if (r == SM_EINVAL)
 		reply_text(a, 400, "usage: " PREFIX "<domain>/lookup/<wkd hash>?l=<local part>"
-				     "[&since=<size>]; l is required for an address without a key\n");
+				     "[&since=<size>][&authorization=1]; l is required for an address without a "
+				     "key\n");
 	else if (r == SM_ENOTFOUND)
 		reply_text(a, 503, "the transparency log has no epoch yet; try again shortly\n");
 	else {

@@ -13,8 +13,10 @@
  *   opening <base64 32 bytes>              (present only)
  *   key <base64 binary certificate>        (present only)
  *   authorization <base64 kt_update.h authorization>
- *                                          (present only; optional: versions
- *                                          published before it existed have none)
+ *                                          (present only; optional: served
+ *                                          only to a client that asks, and
+ *                                          versions published before it
+ *                                          existed have none)
  *   neighbour <base64 idx> <counter> <epoch> <base64 commitment>
  *                                          (absent only: the leaf the search ends at)
  *   path <base64 of (bit, sibling[32]) pairs, bottom up>   (omitted when empty)

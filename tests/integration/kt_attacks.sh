@@ -73,14 +73,18 @@ kt_wait_above jedi.test "$before"
 "$SEALMAIL" witness serve "$T/w2" --listen 127.0.0.1:7382 2>>"$T/w2.log" &
 WPIDS[1]=$!
 sleep 0.5
-forge() { # forge USER [keep]: an operator's edit: a new certificate version for USER (re-uses
-	# theirs), without an owner's authorization, or with keep replaying the one they signed before
-	python3 - "$T/state/sealmaild.db" "$1" "${2:-}" <<'PY'
+forge() { # forge USER [keep [CERT-FILE]]: an operator's edit: a new certificate version for
+	# USER (theirs again, or CERT-FILE's), without an owner's authorization, or with keep
+	# replaying the one they signed before
+	python3 - "$T/state/sealmaild.db" "$1" "${2:-}" "${3:-}" <<'PY'
 import sqlite3, sys
 db = sqlite3.connect(sys.argv[1])
 auth = "" if sys.argv[3] == "keep" else ", authorization = NULL"
-db.execute("UPDATE certs SET version = version + 1" + auth + " WHERE user_id ="
-           " (SELECT id FROM users WHERE local = ? AND domain = 'jedi.test')", (sys.argv[2],))
+cert, args = "", (sys.argv[2],)
+if sys.argv[4]:
+    cert, args = ", cert = ?", (open(sys.argv[4], "rb").read(), sys.argv[2])
+db.execute("UPDATE certs SET version = version + 1" + auth + cert + " WHERE user_id ="
+           " (SELECT id FROM users WHERE local = ? AND domain = 'jedi.test')", args)
 db.commit()
 PY
 }
@@ -190,12 +194,20 @@ ok "the witnesses refused nothing during the crashes" test "$(refusals)" = "$REF
 ok "every lookup between crashes held, with consistency and quorum 2 ($lookups_ok/12)" bash -c \
 	"[ $lookups_ok = 12 ] || { grep -v '^  ' '$T/crash-lookups.out'; false; }"
 
-# ---- an owner's signed authorization replayed for a version they did not make ----
+# ---- an owner's signed authorization replayed for a key they did not publish ----
+# A sender's proof comes without the authorization; Lea asks for it when the key she pinned
+# changed, and the replayed one names another version and key.
+ok "Lea pins Leia's key" bash -c "SEALMAIL_HOME=$LEA '$SEALMAIL' lookup leia@jedi.test >/dev/null 2>&1"
+LEIA_PIN=$(grep '^leia@jedi.test ' "$LEA/pins")
+sm "$T/mallory" keygen leia@jedi.test >/dev/null
+sm "$T/mallory" export --binary leia@jedi.test >"$T/forged-leia.bin"
 before=$(kt_size jedi.test)
-forge leia keep
+forge leia keep "$T/forged-leia.bin"
 kt_wait_above jedi.test "$before"
-ok "Leia's authorization of version 1, replayed for version 2: Lea refuses the proof" bash -c \
+ok "Leia's authorization of version 1, replayed for a forged key: Lea refuses the proof" bash -c \
 	"st=0; SEALMAIL_HOME=$LEA '$SEALMAIL' lookup leia@jedi.test >'$T/r.out' 2>&1 || st=\$?; cat '$T/r.out'; [ \$st = 76 ] && grep -q 'authorization served with the key is for another version' '$T/r.out'"
+ok "and keeps Leia's key pinned" bash -c \
+	"[ -n '$LEIA_PIN' ] && [ \"\$(grep '^leia@jedi.test ' '$LEA/pins')\" = '$LEIA_PIN' ]"
 ok "Leia's monitor raises an alert: exit 1" bash -c \
 	"st=0; SEALMAIL_HOME=$LEIA '$SEALMAIL' monitor leia@jedi.test >'$T/rm.out' 2>&1 || st=\$?; cat '$T/rm.out'; [ \$st = 1 ]"
 

@@ -51,7 +51,13 @@ ok "Luke publishes: version 1, signed by his key" bash -c \
 	"sm '$LUKE' publish luke@jedi.test --token $TOKEN >'$T/pub.out' 2>&1 && grep -q '^published: version 1 of luke@jedi.test' '$T/pub.out'"
 OLD=$(fpr "$LUKE")
 OLD_SUB=$(enc_sub "$LUKE")
-ok "the lookup proof carries the authorization" bash -c "curl -sf '$BASE/lookup/pc53ux1dyd1rjnpyonebrx3aemurd8pf?l=luke' | grep -q '^authorization '"
+LUKE_PROOF="$BASE/lookup/pc53ux1dyd1rjnpyonebrx3aemurd8pf?l=luke"
+ok "the lookup proof asked with authorization=1 carries the authorization" bash -c \
+	"curl -sf '$LUKE_PROOF&authorization=1' | grep -q '^authorization '"
+ok "a sender's lookup proof (not asked) does not" bash -c \
+	"curl -sf '$LUKE_PROOF' >'$T/plain.proof' && grep -q '^key ' '$T/plain.proof' && ! grep -q '^authorization ' '$T/plain.proof'"
+ok "authorization=yes is a bad request (400)" bash -c \
+	"[ \"\$(curl -s -o /dev/null -w '%{http_code}' '$LUKE_PROOF&authorization=yes')\" = 400 ]"
 ok "Lea writes to Luke (pinned on first use)" lea_writes 1
 ok "Luke reads letter 1" reads "$LUKE" "$T/letter-1.eml" 1
 ok "Luke's monitor: version 1 is his" bash -c "SEALMAIL_HOME=$LUKE '$SEALMAIL' monitor luke@jedi.test | grep -q '^ok luke@jedi.test: version 1 (epoch [0-9]*) is yours, signed by $OLD'"
