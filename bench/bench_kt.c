@@ -27,6 +27,10 @@
  *            monitor, to publish, to explain a changed pin) it grows by
  *            one line, measured on a real one: an owner's change of
  *            user0@jedi.test signed by a fresh key from pgp_keygen.
+ *            Then 200 proofs of absence (addresses without a key: the
+ *            neighbour leaf instead of opening and key), each verified.
+ *            Proofs and verification come before the epoch, against epoch
+ *            0's checkpoint, so that the map holds exactly n entries.
  *   verify   what the client does: kt_proof_parse + kt_proof_verify (the
  *            three witnesses trusted, quorum 3, first contact), 4000 times,
  *            each followed by its costly steps on their own: the parse,
@@ -63,6 +67,7 @@
 #define DOMAIN "jedi.test"
 #define UPDATES 100000
 #define REAL 1000         /* real addresses in every map, and lookups */
+#define ABSENT 200        /* addresses without a key, proven absent */
 #define VERIFIES 4000
 #define NWIT 3
 #define KEY_LEN 398       /* the key in lookup proofs: an ed25519 + cv25519 cert */
@@ -184,6 +189,8 @@ struct row {
 	double load_s, apply_s, replay_root_s;
 	double proof_bytes, proof_nokey_bytes, path_len, make_us;
 	size_t auth_line; /* what asking for the authorization adds */
+	size_t entries;   /* in the map the proofs are made from */
+	double absent_bytes, absent_path_len;
 	double verify[T_COUNT][2]; /* us: mean, median */
 	double rss_mb;
 };
@@ -366,6 +373,15 @@ static int changes_commit(struct run *u, uint64_t e)
 	return r < 0 ? fail("epoch changes", r) : 0;
 }
 
+/* Adds every witness's cosignature of body to u->note. */
+static int cosign(struct run *u, const struct buf *body)
+{
+	int r = 0;
+	for (size_t i = 0; r == 0 && i < NWIT; i++)
+		r = note_sign_line(u->d->wit[i], body->data, body->len, TS + i, &u->note);
+	return r < 0 ? fail("cosignature", r) : 0;
+}
+
 /* Epoch 1, timed step by step; u->note ends up cosigned by every witness. */
 static int epoch(struct run *u, struct row *row)
 {
@@ -390,11 +406,7 @@ static int epoch(struct run *u, struct row *row)
 	row->root_s = t3 - t2;
 	row->log_s = t4 - t3;
 	row->epoch_s = t4 - t0;
-	r = 0;
-	for (size_t i = 0; r == 0 && i < NWIT; i++)
-		r = note_sign_line(u->d->wit[i], body.data, body.len, TS + i, &u->note);
-	if (r < 0)
-		fail("cosignature", r);
+	r = cosign(u, &body);
 done:
 	buf_free(&body);
 	return r;
@@ -484,6 +496,66 @@ static int proofs(struct run *u, struct row *row)
 	row->proof_nokey_bytes = (double)(bytes - keyline) / REAL;
 	row->auth_line = u->d->auth_line;
 	row->path_len = (double)steps / REAL;
+	free(p);
+	return r;
+}
+
+/* One proof of absence for address, made as the daemon makes it and
+ * verified as the client does; *ret_bytes and *ret_path get its size. */
+static int absent_proof(struct run *u, const char *address, struct kt_proof *p,
+			size_t *ret_bytes, size_t *ret_path)
+{
+	uint8_t beta[VRF_OUTPUT_LEN], idx[PTREE_IDX_LEN];
+	struct ptree_proof pp;
+	struct kt_result res;
+	struct buf text;
+	enum kt_why why = KT_OK;
+	memset(p, 0, offsetof(struct kt_proof, key_buf));
+	memcpy(p->address, address, strlen(address) + 1);
+	p->log_key = u->d->log_v;
+	int r = vrf_prove(u->d->vrf_sk, (const uint8_t *)address, strlen(address), p->vrf_proof);
+	if (r == 0)
+		r = vrf_proof_to_hash(p->vrf_proof, beta);
+	kt_index(beta, idx);
+	if (r == 0)
+		r = ptree_prove(u->map, idx, &pp);
+	if (r < 0 || pp.found)
+		return fail("ptree_prove of an absent address", r);
+	p->found = pp.has_leaf ? KT_ABSENT : KT_EMPTY;
+	p->neighbour = pp.leaf;
+	p->path = pp.path;
+	p->checkpoint = u->note.data;
+	p->checkpoint_len = u->note.len;
+	buf_init(&text, KT_PROOF_MAX);
+	r = kt_proof_format(p, &text);
+	if (r == 0)
+		r = kt_proof_parse(text.data, text.len, p);
+	if (r == 0)
+		r = kt_proof_verify(p, address, &u->d->trust, NULL, &res, &why);
+	*ret_bytes = text.len;
+	*ret_path = pp.path.len;
+	buf_free(&text);
+	if (r == 0 && res.found == KT_ABSENT && res.cosigned == NWIT)
+		return 0;
+	fprintf(stderr, "bench_kt: %s\n", kt_why_text(why));
+	return fail("a proof of absence did not verify", r);
+}
+
+static int absent_proofs(struct run *u, struct row *row)
+{
+	char address[KT_ADDRESS_MAX];
+	size_t bytes = 0, steps = 0, b = 0, s = 0;
+	struct kt_proof *p = malloc(sizeof(*p));
+	int r = p == NULL ? fail("out of memory", 0) : 0;
+	for (size_t i = 0; r == 0 && i < ABSENT; i++) {
+		snprintf(address, sizeof(address), "nobody%zu@" DOMAIN, i);
+		r = absent_proof(u, address, p, &b, &s);
+		bytes += b;
+		steps += s;
+	}
+	row->absent_bytes = (double)bytes / ABSENT;
+	row->absent_path_len = (double)steps / ABSENT;
+	row->entries = ptree_count(u->map);
 	free(p);
 	return r;
 }
@@ -622,8 +694,9 @@ static void run_free(struct run *u)
 		buf_free(&u->texts[i]);
 }
 
-/* Epoch 0 (the build) logged untimed, then the pre-epoch snapshot for the
- * witness, then the timed epoch 1 and the rest. */
+/* Epoch 0 (the build) logged and cosigned untimed, the lookups against it
+ * (so the map holds exactly n entries), then the pre-epoch snapshot for the
+ * witness, the timed epoch 1 and its replay. */
 static int run(const struct domain *d, unsigned long n, struct row *row)
 {
 	struct run u;
@@ -635,7 +708,9 @@ static int run(const struct domain *d, unsigned long n, struct row *row)
 	buf_init(&body, CHECKPOINT_MAX);
 	if (run_init(&u, d, n) < 0 || reals_make(&u, row) < 0 || build(&u, row) < 0)
 		goto done;
-	if (kt_delta_begin(&u.delta, 0) < 0 || log_commit(&u, 0, &body) < 0)
+	if (kt_delta_begin(&u.delta, 0) < 0 || log_commit(&u, 0, &body) < 0 || cosign(&u, &body) < 0)
+		goto done;
+	if (proofs(&u, row) < 0 || absent_proofs(&u, row) < 0 || verify(&u, row) < 0)
 		goto done;
 	if (ptree_snapshot(u.map, &u.snap) < 0) {
 		fail("ptree_snapshot", 0);
@@ -649,8 +724,6 @@ static int run(const struct domain *d, unsigned long n, struct row *row)
 		goto done;
 	}
 	buf_free(&u.snap);
-	if (proofs(&u, row) < 0 || verify(&u, row) < 0)
-		goto done;
 	getrusage(RUSAGE_SELF, &ru);
 	row->rss_mb = (double)ru.ru_maxrss / 1024.0;
 	r = 0;
@@ -695,6 +768,9 @@ static void print_row(const struct row *w)
 	printf("  + authorization %8.0f B    asked for: %.0f B without the key line (+%zu B)\n",
 	       w->proof_bytes + (double)w->auth_line,
 	       w->proof_nokey_bytes + (double)w->auth_line, w->auth_line);
+	printf("  of absence     %9.0f B    path %.1f, mean of %d, each verified\n", w->absent_bytes,
+	       w->absent_path_len, ABSENT);
+	printf("  map entries    %9zu      when the proofs were made\n", w->entries);
 	printf("  made in        %9.1f us   ptree_prove + kt_proof_format, mean of %d\n", w->make_us,
 	       REAL);
 	printf("%-16s %9s %9s  (us per call, %d calls)\n", "client", "median", "mean", VERIFIES);
@@ -706,10 +782,10 @@ static void print_row(const struct row *w)
 
 static void print_summary(const struct row *w)
 {
-	printf("N=%lu: proof %.0f B (%.0f B without key), verify %.0f us (median; mean %.0f), "
+	printf("N=%lu: proof %.0f B (%.0f B without key, absence %.0f B), verify %.0f us (median; mean %.0f), "
 	       "epoch(%dk) %.2f s, memory %.0f B/entry, witness replay %.2f s, "
 	       "vrf_prove %.0f us/new address\n",
-	       w->n, w->proof_bytes, w->proof_nokey_bytes, w->verify[T_ALL][1], w->verify[T_ALL][0],
+	       w->n, w->proof_bytes, w->proof_nokey_bytes, w->absent_bytes, w->verify[T_ALL][1], w->verify[T_ALL][0],
 	       UPDATES / 1000, w->epoch_s, w->mem_per_entry, w->apply_s + w->replay_root_s,
 	       w->vrf_prove_us);
 }
