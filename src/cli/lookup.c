@@ -170,18 +170,22 @@ static bool same_keys(const struct pin *pinned, const struct lookup_info *found)
 
 /* The served version's authorization, asked for only now that a pinned
  * key changed (a sender's proof comes without it): a second lookup, with
- * it. If the entry changed again in between, sv->auth stays empty. 0, or
- * the exit status of a proof that did not hold (a replayed authorization
- * among them). */
+ * it, which must prove the same version. 0; EX_TEMPFAIL if the entry
+ * changed again in between; or the exit status of a proof that did not
+ * hold (a replayed authorization among them). */
 static int served_authorization(struct cli *c, const char *address, struct served *sv)
 {
 	struct kt_lookup kl;
 	int st = kt_lookup(c, address, KT_ASK_AUTHORIZATION, &kl);
 	if (st == KT_NO_LOG)
 		st = EX_UNAVAILABLE;
-	if (st == 0 && kl.res.found == KT_PRESENT && kl.res.counter == sv->version &&
-	    kl.res.key_len == sv->all.len && memcmp(kl.res.key, sv->all.data, sv->all.len) == 0 &&
-	    buf_append(&sv->auth, kl.proof->auth, kl.proof->auth_len) < 0)
+	if (st == 0 && (kl.res.found != KT_PRESENT || kl.res.counter != sv->version ||
+			kl.res.key_len != sv->all.len ||
+			memcmp(kl.res.key, sv->all.data, sv->all.len) != 0)) {
+		cli_error("the entry for %s changed while it was being looked up; try again", address);
+		st = EX_TEMPFAIL;
+	}
+	if (st == 0 && buf_append(&sv->auth, kl.proof->auth, kl.proof->auth_len) < 0)
 		st = EX_DATAERR;
 	kt_lookup_free(&kl);
 	return st;

@@ -129,7 +129,16 @@ static int monitor_one(struct cli *c, const char *address)
 		cli_error("you have no key for %s; monitor checks your own addresses", address);
 		return EX_NOUSER;
 	}
-	int st = kt_lookup(c, address, KT_ASK_AUTHORIZATION, &kl);
+	/* Asked as a sender asks, so that the domain cannot tell the owner's
+	 * check from a lookup and show it an older map; the authorization
+	 * only when the version is not the user's as recorded, which the
+	 * domain has then shown already. */
+	int st = kt_lookup(c, address, KT_ASK_PROOF, &kl);
+	if (st == 0 && kl.res.found == KT_PRESENT &&
+	    !entry_is_ours(c, address, kl.res.counter, kl.res.key, kl.res.key_len, NULL, NULL)) {
+		kt_lookup_free(&kl);
+		st = kt_lookup(c, address, KT_ASK_AUTHORIZATION, &kl);
+	}
 	if (st == KT_NO_LOG) {
 		cli_error("%s's domain serves no transparency log: there is nothing to monitor", address);
 		st = EX_UNAVAILABLE;

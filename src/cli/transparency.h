@@ -34,7 +34,9 @@ struct kt_lookup {
 
 /* What kt_lookup asks the domain for: the proof alone (what a sender
  * needs), or with the version's signed authorization (kt_update.h), which
- * says who made the change and is a third of a proof's size. */
+ * says who made the change and adds about 480 bytes, a quarter of a proof
+ * without its key. Ask as a sender first: a request with the authorization
+ * tells the domain who is asking (the owner, or someone whose pin changed). */
 enum kt_ask { KT_ASK_PROOF = 0, KT_ASK_AUTHORIZATION = 1 };
 
 /* Fetches and verifies the lookup proof for address, then saves the

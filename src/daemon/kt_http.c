@@ -201,7 +201,7 @@ static int lookup_index(struct daemon *d, struct kt_domain *k, const char *hash,
 }
 
 /* The proof for lk; the version's authorization only when asked (with_auth):
- * a sender does not need it, and it would add a third to the proof. */
+ * a sender does not need it, and it adds about 480 bytes to the proof. */
 static int lookup_fill(struct daemon *d, struct kt_domain *k, const struct bundle *b,
 		       struct lookup *lk, uint64_t since, bool with_auth)
 {

@@ -194,17 +194,24 @@ ok "the witnesses refused nothing during the crashes" test "$(refusals)" = "$REF
 ok "every lookup between crashes held, with consistency and quorum 2 ($lookups_ok/12)" bash -c \
 	"[ $lookups_ok = 12 ] || { grep -v '^  ' '$T/crash-lookups.out'; false; }"
 
-# ---- an owner's signed authorization replayed for a key they did not publish ----
-# A sender's proof comes without the authorization; Lea asks for it when the key she pinned
-# changed, and the replayed one names another version and key.
+# ---- an owner's signed authorization replayed for a version they did not make ----
+# A sender's proof comes without the authorization: Lea asks for it only when the key she
+# pinned changed, Leia's monitor only when the version is not the one she recorded.
 ok "Lea pins Leia's key" bash -c "SEALMAIL_HOME=$LEA '$SEALMAIL' lookup leia@jedi.test >/dev/null 2>&1"
 LEIA_PIN=$(grep '^leia@jedi.test ' "$LEA/pins")
+before=$(kt_size jedi.test)
+forge leia keep
+kt_wait_above jedi.test "$before"
+ok "replayed for version 2, same key: Lea's lookup does not ask for it, and holds" bash -c \
+	"SEALMAIL_HOME=$LEA '$SEALMAIL' lookup leia@jedi.test >'$T/r0.out' 2>&1 || { cat '$T/r0.out'; false; }"
+ok "Leia's monitor asks for it and raises an alert (exit 1): it is for another version" bash -c \
+	"st=0; SEALMAIL_HOME=$LEIA '$SEALMAIL' monitor leia@jedi.test >'$T/rm0.out' 2>&1 || st=\$?; cat '$T/rm0.out'; [ \$st = 1 ] && grep -q 'authorization served with the key is for another version' '$T/rm0.out'"
 sm "$T/mallory" keygen leia@jedi.test >/dev/null
 sm "$T/mallory" export --binary leia@jedi.test >"$T/forged-leia.bin"
 before=$(kt_size jedi.test)
 forge leia keep "$T/forged-leia.bin"
 kt_wait_above jedi.test "$before"
-ok "Leia's authorization of version 1, replayed for a forged key: Lea refuses the proof" bash -c \
+ok "replayed for version 3, a forged key: Lea asks for it and refuses the proof" bash -c \
 	"st=0; SEALMAIL_HOME=$LEA '$SEALMAIL' lookup leia@jedi.test >'$T/r.out' 2>&1 || st=\$?; cat '$T/r.out'; [ \$st = 76 ] && grep -q 'authorization served with the key is for another version' '$T/r.out'"
 ok "and keeps Leia's key pinned" bash -c \
 	"[ -n '$LEIA_PIN' ] && [ \"\$(grep '^leia@jedi.test ' '$LEA/pins')\" = '$LEIA_PIN' ]"
