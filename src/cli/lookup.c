@@ -19,9 +19,9 @@
 
 /* What the domain served for an address. */
 struct served {
-	struct buf all;  /* the certificates, binary */
-	struct buf auth; /* the version's authorization (kt_update.h); empty if none */
-	bool proven;     /* by the domain's transparency log */
+	struct buf all;   /* the certificates, binary */
+	struct buf auth;  /* the version's authorization (kt_update.h); empty if none */
+	bool proven;      /* by the domain's transparency log */
 	uint64_t version; /* proven: the entry's counter */
 };
 

@@ -283,8 +283,8 @@ static void handle_lookup(struct daemon *d, struct kt_domain *k, struct answer *
 		reply(a, 200, "text/plain; charset=utf-8", out.data, out.len);
 	else if (r == SM_EINVAL)
 		reply_text(a, 400, "usage: " PREFIX "<domain>/lookup/<wkd hash>?l=<local part>"
-				     "[&since=<size>][&authorization=1]; l is required for an address without a "
-				     "key\n");
+				     "[&since=<size>][&authorization=1]; l is required for an "
+				     "address without a key\n");
 	else if (r == SM_ENOTFOUND)
 		reply_text(a, 503, "the transparency log has no epoch yet; try again shortly\n");
 	else {
