@@ -420,13 +420,40 @@ static size_t key_line_len(const struct buf *t)
 	return e != NULL ? (size_t)(e - k) : 0;
 }
 
+/* What every proof for address carries, as the daemon fills it in: the
+ * log key and the epoch's cosigned checkpoint. */
+static void proof_begin(const struct run *u, const char *address, struct kt_proof *p)
+{
+	memset(p, 0, offsetof(struct kt_proof, key_buf));
+	memcpy(p->address, address, strlen(address) + 1);
+	p->log_key = u->d->log_v;
+	p->checkpoint = u->note.data;
+	p->checkpoint_len = u->note.len;
+}
+
+/* What the client does with a proof for address: kt_proof_parse and
+ * kt_proof_verify (first contact, the three witnesses trusted, quorum 3),
+ * which must find it as want, cosigned by all three. 0, or -1 after saying
+ * which check failed. */
+static int proof_check(const struct run *u, const struct buf *text, const char *address,
+		       enum kt_found want, struct kt_proof *p, struct kt_result *res)
+{
+	enum kt_why why = KT_OK;
+	int r = kt_proof_parse(text->data, text->len, p);
+	if (r == 0)
+		r = kt_proof_verify(p, address, &u->d->trust, NULL, res, &why);
+	if (r == 0 && res->found == want && res->cosigned == NWIT)
+		return 0;
+	if (why != KT_OK)
+		fprintf(stderr, "bench_kt: %s\n", kt_why_text(why));
+	return fail("a lookup proof did not verify", r);
+}
+
 /* One lookup proof of real address x, as the daemon makes it. */
 static int proof_make(struct run *u, const struct real *x, const struct buf *auth,
 		      struct kt_proof *p, struct ptree_proof *pp, struct buf *out)
 {
-	memset(p, 0, offsetof(struct kt_proof, key_buf));
-	memcpy(p->address, x->addr, strlen(x->addr) + 1);
-	p->log_key = u->d->log_v;
+	proof_begin(u, x->addr, p);
 	memcpy(p->vrf_proof, x->vrf_proof, VRF_PROOF_LEN);
 	int r = ptree_prove(u->map, x->leaf.idx, pp);
 	if (r < 0 || !pp->found)
@@ -438,8 +465,6 @@ static int proof_make(struct run *u, const struct real *x, const struct buf *aut
 	p->key = x->key;
 	p->key_len = KEY_LEN;
 	p->path = pp->path;
-	p->checkpoint = u->note.data;
-	p->checkpoint_len = u->note.len;
 	if (auth != NULL && auth->len <= KT_AUTH_MAX) {
 		memcpy(p->auth, auth->data, auth->len);
 		p->auth_len = auth->len;
@@ -509,7 +534,6 @@ static int authorized_proof(struct run *u, struct row *row)
 	struct kt_result res;
 	struct pgp_fpr signer;
 	struct buf auth, plain, with;
-	enum kt_why why = KT_OK;
 	buf_init(&auth, KT_AUTH_MAX);
 	buf_init(&plain, KT_PROOF_MAX);
 	buf_init(&with, KT_PROOF_MAX);
@@ -518,13 +542,13 @@ static int authorized_proof(struct run *u, struct row *row)
 		r = proof_make(u, &u->reals[0], NULL, p, &pp, &plain);
 	if (r == 0)
 		r = proof_make(u, &u->reals[0], &auth, p, &pp, &with);
-	if (r == 0 && ((r = kt_proof_parse(with.data, with.len, p)) < 0 ||
-		       (r = kt_proof_verify(p, u->reals[0].addr, &u->d->trust, NULL, &res, &why)) < 0 ||
-		       !res.has_auth ||
-		       (r = pgp_verify_detached(u->d->pgp, res.auth.statement, res.auth.statement_len,
-						res.auth.sig, res.auth.sig_len, &signer)) < 0 ||
+	if (r == 0)
+		r = proof_check(u, &with, u->reals[0].addr, KT_PRESENT, p, &res);
+	if (r == 0 && (!res.has_auth ||
+		       pgp_verify_detached(u->d->pgp, res.auth.statement, res.auth.statement_len,
+					   res.auth.sig, res.auth.sig_len, &signer) < 0 ||
 		       strcmp(signer.hex, u->d->owner.hex) != 0))
-		r = fail(why != KT_OK ? kt_why_text(why) : "user0's authorized proof", r);
+		r = fail("user0's authorization is missing or not signed by user0's key", 0);
 	row->auth_line = with.len - plain.len;
 	row->auth_proof_bytes = with.len;
 	buf_free(&auth);
@@ -543,10 +567,7 @@ static int absent_proof(struct run *u, const char *address, struct kt_proof *p,
 	struct ptree_proof pp;
 	struct kt_result res;
 	struct buf text;
-	enum kt_why why = KT_OK;
-	memset(p, 0, offsetof(struct kt_proof, key_buf));
-	memcpy(p->address, address, strlen(address) + 1);
-	p->log_key = u->d->log_v;
+	proof_begin(u, address, p);
 	int r = vrf_prove(u->d->vrf_sk, (const uint8_t *)address, strlen(address), p->vrf_proof);
 	if (r == 0)
 		r = vrf_proof_to_hash(p->vrf_proof, beta);
@@ -559,22 +580,16 @@ static int absent_proof(struct run *u, const char *address, struct kt_proof *p,
 	p->found = pp.has_leaf ? KT_ABSENT : KT_EMPTY;
 	p->neighbour = pp.leaf;
 	p->path = pp.path;
-	p->checkpoint = u->note.data;
-	p->checkpoint_len = u->note.len;
 	buf_init(&text, KT_PROOF_MAX);
 	r = kt_proof_format(p, &text);
+	if (r < 0)
+		r = fail("kt_proof_format", r);
 	if (r == 0)
-		r = kt_proof_parse(text.data, text.len, p);
-	if (r == 0)
-		r = kt_proof_verify(p, address, &u->d->trust, NULL, &res, &why);
+		r = proof_check(u, &text, address, KT_ABSENT, p, &res);
 	*ret_bytes = text.len;
 	*ret_path = pp.path.len;
 	buf_free(&text);
-	if (r == 0 && res.found == KT_ABSENT && res.cosigned == NWIT)
-		return 0;
-	if (why != KT_OK)
-		fprintf(stderr, "bench_kt: %s\n", kt_why_text(why));
-	return fail("a proof of absence did not verify", r);
+	return r;
 }
 
 static int absent_proofs(struct run *u, struct row *row)
@@ -625,17 +640,10 @@ static int client(struct run *u, size_t i, struct kt_proof *p, double *us)
 	const struct buf *t = &u->texts[i % REAL];
 	const char *addr = u->reals[u->which[i % REAL]].addr;
 	struct kt_result res;
-	enum kt_why why = KT_OK;
 	double t0 = now();
-	int r = kt_proof_parse(t->data, t->len, p);
-	if (r == 0)
-		r = kt_proof_verify(p, addr, &u->d->trust, NULL, &res, &why);
+	int r = proof_check(u, t, addr, KT_PRESENT, p, &res);
 	*us = (now() - t0) * 1e6;
-	if (r == 0 && res.found == KT_PRESENT && res.cosigned == NWIT)
-		return 0;
-	if (why != KT_OK)
-		fprintf(stderr, "bench_kt: %s\n", kt_why_text(why));
-	return fail("a lookup proof did not verify", r);
+	return r;
 }
 
 /* The costly steps of kt_proof_verify for lookup i, each on its own. */
